@@ -1,0 +1,71 @@
+"""Test-only helpers: the tracking tables as the Terraform store module defines them.
+
+tests/test_terraform.py asserts that the module creates exactly these key
+schemas, so the two definitions cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.store import LATEST_DEPLOYMENTS_INDEX, LATEST_RELEASES_INDEX
+
+
+def create_tables(dynamodb: Any, releases: str, deployments: str) -> None:
+    dynamodb.create_table(
+        TableName=releases,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "release_id", "AttributeType": "S"},
+            {"AttributeName": "project_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+            {"AttributeName": "deployed_at", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "release_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": LATEST_RELEASES_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "project_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": LATEST_DEPLOYMENTS_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "project_id", "KeyType": "HASH"},
+                    {"AttributeName": "deployed_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    )
+    dynamodb.create_table(
+        TableName=deployments,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "project_id", "AttributeType": "S"},
+            {"AttributeName": "environment_id", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "project_id", "KeyType": "HASH"},
+            {"AttributeName": "environment_id", "KeyType": "RANGE"},
+        ],
+    )
+
+
+def snapshot(dynamodb: Any, ssm: Any, releases: str, deployments: str) -> dict[str, Any]:
+    """Everything the tracker can write: both tables and every SSM parameter (for 'nothing written')."""
+    state: dict[str, Any] = {}
+    for table in (releases, deployments):
+        try:
+            items = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+        except dynamodb.exceptions.ResourceNotFoundException:
+            items = None
+        state[table] = sorted(items, key=repr) if items is not None else None
+    names = []
+    for page in ssm.get_paginator("describe_parameters").paginate():
+        names.extend((p["Name"], p["Version"]) for p in page["Parameters"])
+    state["ssm"] = sorted(names)
+    return state

@@ -1,0 +1,92 @@
+"""The named exceptions of the library.
+
+The CLI and the Terraform programs turn each into one line on stderr and a
+non-zero exit; nothing else is expected to escape.
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base class of every expected failure. ``str(error)`` is the one-line message."""
+
+    exit_code = 1
+
+
+class InvalidInputError(TrackerError):
+    """A value given by the user is malformed (an id, a URI, a description...)."""
+
+    exit_code = 2
+
+
+class ProjectManifestError(InvalidInputError):
+    """The project manifest (``.wellcome_project``) is unreadable, malformed or invalid."""
+
+
+class ReleaseManifestError(TrackerError):
+    """A release manifest would not satisfy the schema (refused before writing)."""
+
+
+class MissingImagesError(TrackerError):
+    """A label has no image for some services of the project."""
+
+    def __init__(self, project_id: str, label: str, services: list[str]) -> None:
+        self.services = services
+        super().__init__(
+            f"label '{label}' of project '{project_id}' has no image for "
+            f"service(s): {', '.join(services)}; publish them first "
+            f"(tracker publish SERVICE_ID IMAGE_URI --label {label})"
+        )
+
+
+class ReleaseNotFoundError(TrackerError):
+    """No release with that id exists."""
+
+
+class WrongProjectError(TrackerError):
+    """The release belongs to another project."""
+
+
+class UnknownEnvironmentError(TrackerError):
+    """The environment is not declared in the project manifest."""
+
+
+class UnknownServiceError(InvalidInputError):
+    """A service id is not in the project manifest."""
+
+
+class NothingDeployedError(TrackerError):
+    """The environment has no deployment (e.g. promoting from it)."""
+
+
+class NothingToRollBackError(TrackerError):
+    """There is no earlier release to roll back to."""
+
+
+class DuplicateReleaseError(TrackerError):
+    """The new release would be identical to the newest one."""
+
+
+class ConcurrentDeploymentError(TrackerError):
+    """Another deployment changed the environment first; safe to retry."""
+
+
+class ManifestTooLargeError(TrackerError):
+    """The release item would exceed DynamoDB's 400 KB item limit."""
+
+
+class MissingTableError(TrackerError):
+    """A DynamoDB table the tracker needs does not exist."""
+
+
+class AwsError(TrackerError):
+    """AWS refused or failed a call (after the SDK's bounded retries)."""
+
+    def __init__(self, message: str, code: str = "", response: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code  # the AWS error code, e.g. 'ResourceNotFoundException'
+        self.response = response or {}
+
+
+class DriftError(TrackerError):
+    """``verify`` found disagreement between the tables and SSM."""
