@@ -1,0 +1,37 @@
+variable "project_id" {
+  description = "The project's id from its manifest (`project.id`): the first segment of `/{project_id}/images/...` and `/{project_id}/deployments/...`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.project_id)) && !can(regex("^(?i)(aws|ssm)", var.project_id))
+    error_message = "The project_id must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm'."
+  }
+}
+
+variable "releases_table_arn" {
+  description = "ARN of the releases table (output `releases_table_arn` of the tracking-store module)."
+  type        = string
+}
+
+variable "deployments_table_arn" {
+  description = "ARN of the deployments table (output `deployments_table_arn` of the tracking-store module)."
+  type        = string
+}
+
+variable "create_policies" {
+  description = "Whether to create IAM managed policies from the documents (`true`), or only output the JSON (`false`)."
+  type        = bool
+  default     = false
+}
+
+variable "policy_name_prefix" {
+  description = "Prefix of the managed policies' names when `create_policies` is `true`; the role (`publisher`, `deployer`, `reader`) is appended."
+  type        = string
+  default     = "release-tracker"
+}
+
+variable "tags" {
+  description = "Tags added to the managed policies."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,14 @@
+output "release_id" {
+  description = "The release this environment runs after the apply."
+  value       = module.release.release_id
+}
+
+output "images" {
+  description = "Service id to image URI of that release."
+  value       = module.release.images
+}
+
+output "image_changes" {
+  description = "Per service, what the apply changes: `unchanged: URI` or `OLD -> NEW`."
+  value       = module.release.image_changes
+}
