@@ -10,7 +10,7 @@ uses that mirror. Never publish it, never ship it to users and never point a pro
 Terraform run at it.
 
 What it implements: only the ``external`` data source, and it mirrors the real provider's
-protocol exactly (behaviour of hashicorp/terraform-provider-external 2.3.2 to 2.3.5, file
+protocol exactly (behaviour of hashicorp/terraform-provider-external 2.3.3 to 2.3.5, file
 ``internal/provider/data_source.go``; the diagnostic texts below are reproduced from that
 MPL-2.0 source so that errors read the same):
 
@@ -32,7 +32,9 @@ MPL-2.0 source so that errors read the same):
   a JSON object of strings). ``program = []`` is refused at validation with
   ``Invalid Attribute Value`` as the real provider's list validator does.
 * The program is run on every read, so on every plan and apply, like any data source.
-* When Terraform stops the provider (Ctrl-C), a running program is killed.
+* Ctrl-C: like a go-plugin provider it survives the terminal's SIGINT and reports what became of
+  the program; when Terraform calls StopProvider, a running program is killed (SIGKILL), as the
+  real provider's cancelled exec.CommandContext does.
 * With ``TF_LOG``/``TF_LOG_PROVIDER`` at TRACE, the program, its stdout and its stderr are logged.
 
 Known differences that cannot be avoided: it is Python, so it needs a Python with the ``tf``
@@ -50,6 +52,7 @@ import errno
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -117,9 +120,7 @@ _LOOKUP_DETAIL = (
 )
 
 _EXEC_SUMMARY = "External Program Execution Failed"
-_EXEC_DETAIL = (
-    "The data source received an unexpected error while attempting to execute the program."
-)
+_EXEC_DETAIL = "The data source received an unexpected error while attempting to execute the program."
 _EXEC_NO_STDERR = "The program was executed, however it returned no additional error messaging."
 
 _RESULT_SUMMARY = "Unexpected External Program Results"
@@ -271,8 +272,7 @@ def _go_json_syntax_error(doc: str, exc: ValueError) -> str:
                     if doc[pos + i] != want:
                         got = _go_quote_char(doc[pos + i])
                         return (
-                            f"invalid character {got} in literal {literal} "
-                            f"(expecting {_go_quote_char(want)})"
+                            f"invalid character {got} in literal {literal} (expecting {_go_quote_char(want)})"
                         )
         return f"invalid character {ch} looking for beginning of value"
     if msg.startswith("Expecting property name"):
@@ -348,9 +348,7 @@ def _decode_result(raw: bytes) -> tuple[dict[str, str] | None, str | None]:
     if value is None:
         return None, None  # JSON null sets the map to nil: result becomes null
     if not isinstance(value, _Pairs):
-        return None, (
-            f"json: cannot unmarshal {_json_kind(value)} into Go value of type map[string]string"
-        )
+        return None, (f"json: cannot unmarshal {_json_kind(value)} into Go value of type map[string]string")
     result: dict[str, str] = {}
     first_error: str | None = None
     for key, item in value:
@@ -613,11 +611,7 @@ class ExternalDataSource(DataSource):
                 )
             else:
                 detail = (
-                    _EXEC_DETAIL
-                    + "\n\n"
-                    + _EXEC_NO_STDERR
-                    + f"\n\nProgram: {cmd_path}"
-                    + f"\nState: {state}"
+                    _EXEC_DETAIL + "\n\n" + _EXEC_NO_STDERR + f"\n\nProgram: {cmd_path}" + f"\nState: {state}"
                 )
             diags.add_error(_EXEC_SUMMARY, detail, path=["program"])
             return None
@@ -687,6 +681,10 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+    # Like go-plugin, swallow SIGINT: on Ctrl-C the terminal signals Terraform's whole process
+    # group, and the provider must live on to report what happened to the program (a handler,
+    # not SIG_IGN, so that the programs it starts still get the default disposition).
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
     _install_stop_hook()
     run_provider(ExternalProvider(), sys.argv)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ def moto_endpoint() -> Iterator[str]:
     """A real AWS HTTP endpoint (moto server) on 127.0.0.1, and the env that points at it."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -37,8 +40,13 @@ def moto_endpoint() -> Iterator[str]:
         AWS_REGION=REGION,
         AWS_DEFAULT_REGION=REGION,
     )
-    for key in ("AWS_PROFILE", "TRACKER_USER", "TRACKER_PROJECT_FILE",
-                "TRACKER_RELEASES_TABLE", "TRACKER_DEPLOYMENTS_TABLE"):
+    for key in (
+        "AWS_PROFILE",
+        "TRACKER_USER",
+        "TRACKER_PROJECT_FILE",
+        "TRACKER_RELEASES_TABLE",
+        "TRACKER_DEPLOYMENTS_TABLE",
+    ):
         os.environ.pop(key, None)
     yield endpoint
     os.environ.clear()

@@ -45,9 +45,17 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
     created = json.loads(
         ok(
             tracker(
-                bugfarm_file, "release", "create", "--label", "latest",
-                "--description", "Some stuff wot I did.", "--user-name", "Dave Dollop",
-                "--output", "json",
+                bugfarm_file,
+                "release",
+                "create",
+                "--label",
+                "latest",
+                "--description",
+                "Some stuff wot I did.",
+                "--user-name",
+                "Dave Dollop",
+                "--output",
+                "json",
             )
         )
     )
@@ -66,16 +74,28 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
 
     ok(
         tracker(
-            bugfarm_file, "deploy", release_id, "stage",
-            "--description", "Some stuff wot dave did for testing.",
-            "--user-name", "Ophelia Oppenheimer", user="ops_ophelia",
+            bugfarm_file,
+            "deploy",
+            release_id,
+            "stage",
+            "--description",
+            "Some stuff wot dave did for testing.",
+            "--user-name",
+            "Ophelia Oppenheimer",
+            user="ops_ophelia",
         )
     )
     ok(
         tracker(
-            bugfarm_file, "promote", "stage", "prod",
-            "--description", "Some stuff wot dave did for releasing.",
-            "--user-name", "Ophelia Oppenheimer", user="ops_ophelia",
+            bugfarm_file,
+            "promote",
+            "stage",
+            "prod",
+            "--description",
+            "Some stuff wot dave did for releasing.",
+            "--user-name",
+            "Ophelia Oppenheimer",
+            user="ops_ophelia",
         )
     )
 
@@ -86,9 +106,7 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
     assert isinstance(shown["created_at"], int) and isinstance(shown["deployed_at"], int)
     assert shown["deployed_at"] >= shown["created_at"]
     assert manifest["images"] == RFC_IMAGES
-    assert [
-        {k: v for k, v in d.items() if k != "date_requested"} for d in manifest["deployments"]
-    ] == [
+    assert [{k: v for k, v in d.items() if k != "date_requested"} for d in manifest["deployments"]] == [
         {
             "environment": {"id": "stage", "name": "Simon's staging sideshow!"},
             "requested_by": {"id": "ops_ophelia", "name": "Ophelia Oppenheimer"},
@@ -102,9 +120,10 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
     ]
 
     rows = aws.dynamodb.scan(TableName=DEPLOYMENTS)["Items"]
-    assert sorted(
-        (r["project_id"]["S"], r["environment_id"]["S"], r["release_id"]["S"]) for r in rows
-    ) == [("bugfarm_73649", "prod", release_id), ("bugfarm_73649", "stage", release_id)]
+    assert sorted((r["project_id"]["S"], r["environment_id"]["S"], r["release_id"]["S"]) for r in rows) == [
+        ("bugfarm_73649", "prod", release_id),
+        ("bugfarm_73649", "stage", release_id),
+    ]
 
     params = aws.ssm.get_parameters_by_path(Path="/bugfarm_73649", Recursive=True)["Parameters"]
     assert {p["Name"]: p["Value"] for p in params} == {

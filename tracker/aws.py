@@ -88,7 +88,7 @@ def call(function: Callable[[], T], what: str = "") -> T:
         prefix = f"{what}: " if what else ""
         code = error_code(error)
         raise AwsError(
-            f"{prefix}AWS refused the call ({code}): {message}", code, error.response
+            f"{prefix}AWS refused the call ({code}): {message}", code, dict(error.response)
         ) from error
     except bx.BotoCoreError as error:
         raise AwsError(f"AWS call failed: {error}") from error

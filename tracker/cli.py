@@ -219,8 +219,7 @@ def release_summary(row: dict[str, Any]) -> None:
         for d in manifest["deployments"]:
             why = f" — {d['description']}" if d["description"] else ""
             click.echo(
-                f"  {d['date_requested']}  {d['environment']['id']}  "
-                f"by {d['requested_by']['name']}{why}"
+                f"  {d['date_requested']}  {d['environment']['id']}  by {d['requested_by']['name']}{why}"
             )
 
 
@@ -236,9 +235,7 @@ def release_summary(row: dict[str, Any]) -> None:
     multiple=True,
     help="With --from-release: a service to take from the label (repeatable).",
 )
-@click.option(
-    "--allow-duplicate", is_flag=True, help="Create it even if identical to the newest release."
-)
+@click.option("--allow-duplicate", is_flag=True, help="Create it even if identical to the newest release.")
 @OUTPUT
 @pass_env
 def release_create(
@@ -444,18 +441,189 @@ def status(env: Env, output: str) -> None:
 
     found = do_status(env.project(), env.releases())
     if output == "json":
-        emit_json(
-            {e: {"release_id": v["release_id"], "images": v["images"]} for e, v in found.items()}
-        )
+        emit_json({e: {"release_id": v["release_id"], "images": v["images"]} for e, v in found.items()})
         return
     if not found:
         click.echo("nothing deployed yet")
     for environment_id, value in found.items():
         click.echo(
-            f"{environment_id}: release {value['release_id']} "
-            f"(deployed {iso8601(value['deployed_at'])})"
+            f"{environment_id}: release {value['release_id']} (deployed {iso8601(value['deployed_at'])})"
         )
         emit_images(value["images"])
+
+
+def _history_text(entries: list[dict[str, Any]], show_env: bool) -> None:
+    if not entries:
+        click.echo("no deployments yet")
+    for e in entries:
+        env = f"{e['environment']['id']}  " if show_env else ""
+        why = f" — {e['description']}" if e["description"] else ""
+        click.echo(f"{e['date_requested']}  {env}{e['release_id']}  by {e['requested_by']['name']}{why}")
+        emit_images(e["images"], indent="    ")
+
+
+@cli.command()
+@click.argument("environment_id", required=False)
+@click.option("--all", "all_environments", is_flag=True, help="Every environment of the project.")
+@click.option("--limit", "-n", default=20, show_default=True, type=int, help="How many.")
+@OUTPUT
+@pass_env
+def history(env: Env, environment_id: str | None, all_environments: bool, limit: int, output: str) -> None:
+    """Deployments, newest first: release, images, who, when and why.
+
+    Reads the latest_deployments GSI and stops as soon as the LIMIT newest are
+    certain (no table scan).
+
+    \b
+    Examples:
+      tracker history prod --limit 5
+      tracker history --all --output json
+    """
+    from tracker.deployments import history as do_history
+
+    if bool(environment_id) == all_environments:
+        raise click.UsageError("give either ENVIRONMENT_ID or --all")
+    entries = do_history(env.project(), env.releases(), environment_id, limit)
+    if output == "json":
+        emit_json(entries)
+    else:
+        _history_text(entries, show_env=all_environments)
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@OUTPUT
+@pass_env
+def diff(env: Env, a: str, b: str, output: str) -> None:
+    """Compare the images of A and B (each an environment or a release id).
+
+    Exit code 0 when they run the same images, 1 when they differ.
+
+    \b
+    Examples:
+      tracker diff stage prod           # what would promoting stage to prod change?
+      tracker diff prod 3f1c9b9e-...    # what would deploying that release to prod change?
+    """
+    from tracker.deployments import diff_images, resolve_images
+
+    project, releases = env.project(), env.releases()
+    label_a, images_a = resolve_images(project, releases, a)
+    label_b, images_b = resolve_images(project, releases, b)
+    rows = diff_images(images_a, images_b)
+    differ = any(r["change"] != "same" for r in rows)
+    if output == "json":
+        emit_json({"from": label_a, "to": label_b, "differ": differ, "services": rows})
+    else:
+        click.echo(f"from {label_a}")
+        click.echo(f"to   {label_b}")
+        width = max((len(r["service"]) for r in rows), default=0)
+        for r in rows:
+            if r["change"] == "same":
+                click.echo(f"  {r['service'].ljust(width)}  same     {r['to']}")
+            else:
+                click.echo(
+                    f"  {r['service'].ljust(width)}  {r['change'].ljust(7)}  "
+                    f"{r['from'] or '(none)'} -> {r['to'] or '(none)'}"
+                )
+    sys.exit(1 if differ else 0)
+
+
+@cli.command()
+@click.argument("environment_id")
+@click.option("--to", "to_release", help="Release id to roll back to (default: the previous one).")
+@DESCRIPTION
+@USER
+@USER_NAME
+@OUTPUT
+@pass_env
+def rollback(
+    env: Env,
+    environment_id: str,
+    to_release: str | None,
+    description: str,
+    user: str | None,
+    user_name: str | None,
+    output: str,
+) -> None:
+    """Deploy the release that ran in ENVIRONMENT_ID before the current one.
+
+    Recorded as an ordinary deployment whose description starts with
+    "rollback of ENV from OLD to NEW".
+
+    \b
+    Examples:
+      tracker rollback prod --description "hatching crashes on start"
+      tracker rollback prod --to 3f1c9b9e-...
+    """
+    from tracker.deployments import rollback as do_rollback
+
+    result = do_rollback(
+        env.project(),
+        env.releases(),
+        env.parameters(),
+        environment_id,
+        requested_by=env.person(user, user_name),
+        to_release=to_release,
+        description=description,
+    )
+    report_deploy(result, output)
+
+
+def _report_drift(drifts: list[Any], output: str, verb: str) -> None:
+    if output == "json":
+        emit_json([dict(d.__dict__, message=str(d)) for d in drifts])
+    elif drifts:
+        for d in drifts:
+            click.echo(f"{verb}: {d}")
+    else:
+        click.echo("ok: the deployments table, the release manifests and SSM agree")
+
+
+@cli.command()
+@click.argument("environment_id", required=False)
+@OUTPUT
+@pass_env
+def verify(env: Env, environment_id: str | None, output: str) -> None:
+    """Check that the deployments table, the release manifests and SSM agree.
+
+    Prints each disagreement (per environment and service) and exits 1 on
+    drift: suitable for CI and cron.
+
+    \b
+    Examples:
+      tracker verify            # every environment
+      tracker verify prod --output json
+    """
+    from tracker.deployments import verify as do_verify
+
+    drifts = do_verify(env.project(), env.releases(), env.parameters(), environment_id)
+    _report_drift(drifts, output, "drift")
+    if drifts:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("environment_id", required=False)
+@USER
+@OUTPUT
+@pass_env
+def repair(env: Env, environment_id: str | None, user: str | None, output: str) -> None:
+    """Rewrite SSM deployment parameters from the deployments table where they drifted.
+
+    The deployments table is the record; SSM follows it. Parameters with no
+    row behind them are reported by verify but never deleted.
+
+    \b
+    Example:
+      tracker repair prod
+    """
+    from tracker.deployments import repair as do_repair
+
+    repaired = do_repair(
+        env.project(), env.releases(), env.parameters(), environment_id, user_id=env.user_id(user)
+    )
+    _report_drift(repaired, output, "repaired")
 
 
 def main() -> None:

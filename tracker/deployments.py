@@ -242,9 +242,7 @@ def iter_history(
     yield from _flush(pending, None)
 
 
-def _flush(
-    pending: list[tuple[int, int, dict[str, Any]]], horizon: int | None
-) -> Iterator[dict[str, Any]]:
+def _flush(pending: list[tuple[int, int, dict[str, Any]]], horizon: int | None) -> Iterator[dict[str, Any]]:
     pending.sort(key=lambda p: (p[0], p[1]), reverse=True)
     while pending and (horizon is None or pending[0][0] >= horizon):
         yield pending.pop(0)[2]
@@ -294,9 +292,7 @@ def rollback(
             "nothing to roll back to"
         )
     if target == row.release_id:
-        raise NothingToRollBackError(
-            f"environment '{environment_id}' already runs release '{target}'"
-        )
+        raise NothingToRollBackError(f"environment '{environment_id}' already runs release '{target}'")
     note = f"rollback of {environment_id} from {row.release_id} to {target}"
     return deploy(
         project,
@@ -320,8 +316,7 @@ def resolve_images(project: Project, releases: ReleaseStore, ref: str) -> tuple[
     release_or_none = releases.get_release(ref)
     if release_or_none is None or release_or_none.project_id != project.id:
         raise ReleaseNotFoundError(
-            f"'{ref}' is neither an environment with a deployment nor a release of project "
-            f"'{project.id}'"
+            f"'{ref}' is neither an environment with a deployment nor a release of project '{project.id}'"
         )
     return f"release {ref}", release_or_none.images
 
@@ -386,9 +381,7 @@ def verify(
             drifts.append(Drift(env, None, f"release '{row.release_id}' is missing"))
             continue
         if not any(d["environment"]["id"] == env for d in release.release_manifest["deployments"]):
-            drifts.append(
-                Drift(env, None, f"release '{row.release_id}' has no deployment entry for {env}")
-            )
+            drifts.append(Drift(env, None, f"release '{row.release_id}' has no deployment entry for {env}"))
         for service, image in sorted(release.images.items()):
             actual = ssm.get(deployment_parameter(project.id, env, service))
             if actual != image:
@@ -403,8 +396,13 @@ def verify(
         env, _, service = name[len(prefix) :].partition("/")
         if env not in seen_envs:
             drifts.append(
-                Drift(env, service, f"SSM has {ssm[name]} but the deployments table has no row",
-                      None, ssm[name])
+                Drift(
+                    env,
+                    service,
+                    f"SSM has {ssm[name]} but the deployments table has no row",
+                    None,
+                    ssm[name],
+                )
             )
     return drifts
 
@@ -423,7 +421,7 @@ def repair(
     behind them are reported by ``verify`` but left alone (deleting is a human call).
     """
     drifts = verify(project, releases, parameters, environment_id)
-    repaired = []
+    repaired: list[Drift] = []
     for env in sorted({d.environment_id for d in drifts if d.recorded is not None}):
         row, release = current_release(project, releases, env)
         converge_parameters(project, releases, parameters, env, release, row.token, user_id)

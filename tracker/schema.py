@@ -41,9 +41,7 @@ def check_id(kind: str, value: object) -> str:
             f"{kind} {value!r} is not SSM-path-safe: use only letters, digits, '.', '_' and '-'"
         )
     if _RESERVED_RE.match(value):
-        raise InvalidInputError(
-            f"{kind} {value!r} must not start with 'aws' or 'ssm' (reserved by SSM)"
-        )
+        raise InvalidInputError(f"{kind} {value!r} must not start with 'aws' or 'ssm' (reserved by SSM)")
     return value
 
 

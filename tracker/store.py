@@ -242,9 +242,7 @@ class ReleaseStore:
         found: dict[str, Release] = {}
         unique = list(dict.fromkeys(release_ids))
         for start in range(0, len(unique), 100):
-            keys: list[dict[str, Any]] = [
-                {"release_id": {"S": r}} for r in unique[start : start + 100]
-            ]
+            keys: list[dict[str, Any]] = [{"release_id": {"S": r}} for r in unique[start : start + 100]]
             request: dict[str, Any] = {self.releases_table: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 response = self._call(
@@ -268,9 +266,7 @@ class ReleaseStore:
                 "ConsistentRead": True,
             },
             self.deployments_table: {
-                "Keys": [
-                    {"project_id": {"S": project_id}, "environment_id": {"S": environment_id}}
-                ],
+                "Keys": [{"project_id": {"S": project_id}, "environment_id": {"S": environment_id}}],
                 "ConsistentRead": True,
             },
         }
@@ -382,9 +378,7 @@ class ReleaseStore:
             version=(previous.version if previous else 0) + 1,
         )
         if previous is None:
-            row_condition: dict[str, Any] = {
-                "ConditionExpression": "attribute_not_exists(project_id)"
-            }
+            row_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(project_id)"}
         else:
             row_condition = {
                 "ConditionExpression": "#v = :v",
@@ -460,8 +454,7 @@ def _check_release(release: Release | None, release_id: str, project_id: str) ->
         raise ReleaseNotFoundError(f"release '{release_id}' not found")
     if release.project_id != project_id:
         raise WrongProjectError(
-            f"release '{release_id}' belongs to project '{release.project_id}', "
-            f"not '{project_id}'"
+            f"release '{release_id}' belongs to project '{release.project_id}', not '{project_id}'"
         )
     return release
 

@@ -105,7 +105,12 @@ def record(environ: dict[str, str], clients: Any = None) -> str:
     from tracker.deployments import deploy
     from tracker.project import load_project
     from tracker.releases import person
-    from tracker.store import ParameterStore, ReleaseStore, deployments_table_name, releases_table_name
+    from tracker.store import (
+        ParameterStore,
+        ReleaseStore,
+        deployments_table_name,
+        releases_table_name,
+    )
 
     def need(name: str) -> str:
         value = environ.get(name, "")
@@ -125,9 +130,7 @@ def record(environ: dict[str, str], clients: Any = None) -> str:
         ParameterStore(clients),
         need("TRACKER_RELEASE_ID"),
         need("TRACKER_ENVIRONMENT"),
-        requested_by=person(
-            need("TRACKER_REQUESTED_BY"), environ.get("TRACKER_REQUESTED_BY_NAME") or None
-        ),
+        requested_by=person(need("TRACKER_REQUESTED_BY"), environ.get("TRACKER_REQUESTED_BY_NAME") or None),
         description=environ.get("TRACKER_DESCRIPTION", ""),
     )
     verb = "recorded deployment of" if result.recorded else "already recorded:"

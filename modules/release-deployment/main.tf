@@ -17,6 +17,15 @@ locals {
     for key, value in data.external.release.result : trimprefix(key, "current.") => value
     if startswith(key, "current.")
   }
+
+  # Per service: what the environment runs now and what it will run.
+  image_changes = {
+    for service, image in local.images : service => (
+      lookup(local.current_images, service, "(none)") == image
+      ? "unchanged: ${image}"
+      : "${lookup(local.current_images, service, "(none)")} -> ${image}"
+    )
+  }
 }
 
 # Resolves the release (it exists, belongs to the project and has an image for
@@ -50,9 +59,12 @@ resource "terraform_data" "record" {
     environment = var.environment
   }
 
+  # Shown by `terraform plan` when a deployment is about to happen: the
+  # release, and per service the image running now -> the one it will run.
   input = {
-    release_id = data.external.release.result.release_id
-    images     = local.images
+    release_id         = data.external.release.result.release_id
+    current_release_id = data.external.release.result.current_release_id
+    image_changes      = local.image_changes
   }
 
   provisioner "local-exec" {
@@ -69,5 +81,11 @@ resource "terraform_data" "record" {
       TRACKER_RELEASES_TABLE    = var.releases_table_name
       TRACKER_DEPLOYMENTS_TABLE = var.deployments_table_name
     }
+  }
+
+  lifecycle {
+    # `input` describes the change at the time it was planned; once applied,
+    # "what runs now" equals the release, and that must not read as a change.
+    ignore_changes = [input]
   }
 }

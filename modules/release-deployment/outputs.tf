@@ -12,24 +12,3 @@ output "images" {
   description = "Map of service id to image URI of the release, for the stack's own resources (e.g. ECS task definitions)."
   value       = local.images
 }
-
-output "current_release_id" {
-  description = "Id of the release the environment ran when this plan was made (empty if none)."
-  value       = data.external.release.result.current_release_id
-}
-
-output "current_images" {
-  description = "Map of service id to the image URI the environment ran when this plan was made."
-  value       = local.current_images
-}
-
-output "image_changes" {
-  description = "Per service, `unchanged: URI` or `OLD -> NEW`: what this apply changes in the environment."
-  value = {
-    for service, image in local.images : service => (
-      lookup(local.current_images, service, "(none)") == image
-      ? "unchanged: ${image}"
-      : "${lookup(local.current_images, service, "(none)")} -> ${image}"
-    )
-  }
-}

@@ -7,8 +7,3 @@ output "images" {
   description = "Service id to image URI of that release."
   value       = module.release.images
 }
-
-output "image_changes" {
-  description = "Per service, what the apply changes: `unchanged: URI` or `OLD -> NEW`."
-  value       = module.release.image_changes
-}
