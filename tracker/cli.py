@@ -40,13 +40,26 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 class TrackerGroup(click.Group):
-    """Turns the library's named exceptions into one line on stderr."""
+    """Turns the library's named exceptions and usage errors into one line on stderr."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except TrackerError as error:
             fail(str(error), error.exit_code)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx else "tracker"
+            fail(f"{error.format_message()} (see '{where} --help')", 2)
+        except click.ClickException as error:
+            fail(error.format_message(), error.exit_code)
+        except click.Abort:
+            fail("aborted", 130)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 @dataclass

@@ -61,7 +61,8 @@ def publish_image(
     project.check_service(service_id)
     schema.check_id("label", label)
     schema.check_image_uri(image_uri, service_id)
-    description = schema.check_text("description", f"published by {user_id}", 1024)
+    schema.check_text("user id", user_id, schema.USER_ID_MAX, required=True)
+    description = f"published by {user_id}"  # ≤ 13 + 512 characters: within SSM's 1 024
     name = image_parameter(project.id, label, service_id)
     parameters.put_values({name: image_uri}, description)
     return name
