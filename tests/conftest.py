@@ -24,14 +24,12 @@ REGION = "eu-west-1"
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A real AWS HTTP endpoint (moto server) on 127.0.0.1, and the env that points at it."""
-    from moto.server import ThreadedMotoServer
+    from tests.emulator import SerializedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = SerializedMotoServer()
     server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    endpoint = server.endpoint
     saved = dict(os.environ)
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, one_line
 
 OUTPUT = click.option(
     "--output",
@@ -35,7 +35,7 @@ DESCRIPTION = click.option("--description", "-d", default="", help="Why (free te
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"tracker: error: {message}", err=True)
+    click.echo(f"tracker: error: {one_line(message)}", err=True)
     sys.exit(code)
 
 

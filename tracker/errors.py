@@ -13,6 +13,11 @@ class TrackerError(Exception):
     exit_code = 1
 
 
+def one_line(message: str) -> str:
+    """The message with CR/LF escaped: user input quoted in it must not break the line."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class InvalidInputError(TrackerError):
     """A value given by the user is malformed (an id, a URI, a description...)."""
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker import schema
-from tracker.errors import ProjectManifestError, UnknownEnvironmentError, UnknownServiceError
+from tracker.errors import (
+    InvalidInputError,
+    ProjectManifestError,
+    UnknownEnvironmentError,
+    UnknownServiceError,
+)
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
 
@@ -73,7 +78,7 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
         raise ProjectManifestError(
             f"project manifest {file} not found (use --project-file or TRACKER_PROJECT_FILE)"
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: NUL in the path
         raise ProjectManifestError(f"cannot read project manifest {file}: {error}") from error
     return parse_project(text, str(file))
 
@@ -86,10 +91,15 @@ def parse_project(text: str, source: str = "project manifest") -> Project:
         raise ProjectManifestError(
             f"{source} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    except RecursionError:
+        raise ProjectManifestError(f"{source} is not valid JSON: nested too deeply") from None
     try:
         schema.validate("project_manifest", document, ProjectManifestError)
     except ProjectManifestError as error:
         raise ProjectManifestError(f"{source} is invalid: {error}") from None
+    # The schema's patterns run with re.search, where '$' also matches before a
+    # trailing newline; check_id's fullmatch is the final word on ids.
+    _check_id(source, "project id", document["project"]["id"])
     services = _unique(source, "service", document["services"])
     environments = None
     if "environments" in document:
@@ -105,7 +115,15 @@ def parse_project(text: str, source: str = "project manifest") -> Project:
 def _unique(source: str, kind: str, entries: list[dict[str, str]]) -> dict[str, str]:
     result: dict[str, str] = {}
     for entry in entries:
+        _check_id(source, f"{kind} id", entry["id"])
         if entry["id"] in result:
             raise ProjectManifestError(f"{source} is invalid: duplicate {kind} id '{entry['id']}'")
         result[entry["id"]] = entry["name"]
     return result
+
+
+def _check_id(source: str, kind: str, value: str) -> None:
+    try:
+        schema.check_id(kind, value)
+    except InvalidInputError as error:
+        raise ProjectManifestError(f"{source} is invalid: {error}") from None

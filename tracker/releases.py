@@ -120,7 +120,8 @@ def create_release(
     images: dict[str, str] = {}
     for service_id in project.service_ids:
         if service_id in from_label:
-            images[service_id] = str(from_label[service_id])
+            # SSM may hold anything someone wrote by hand: check before it enters a release.
+            images[service_id] = schema.check_image_uri(from_label[service_id], service_id)
         elif base is not None and service_id in base.images:
             images[service_id] = base.images[service_id]
     absent = [s for s in project.service_ids if s not in images]

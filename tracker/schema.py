@@ -35,7 +35,7 @@ def check_id(kind: str, value: object) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidInputError(f"{kind} must be a non-empty string")
     if len(value) > ID_MAX:
-        raise InvalidInputError(f"{kind} '{value[:40]}...' is longer than {ID_MAX} characters")
+        raise InvalidInputError(f"{kind} {value[:40]!r}... is longer than {ID_MAX} characters")
     if not _ID_RE.fullmatch(value):
         raise InvalidInputError(
             f"{kind} {value!r} is not SSM-path-safe: use only letters, digits, '.', '_' and '-'"

@@ -19,7 +19,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, one_line
 
 QUERY_KEYS = {"project_file", "environment", "release_id", "releases_table", "deployments_table"}
 REQUIRED_KEYS = {"project_file", "environment"}
@@ -34,6 +34,8 @@ def parse_query(text: str) -> dict[str, str]:
         query = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as error:
         raise QueryError(f"query on stdin is not JSON: {error.msg}") from None
+    except RecursionError:
+        raise QueryError("query on stdin is nested too deeply") from None
     if not isinstance(query, dict):
         raise QueryError("query on stdin must be a JSON object")
     bad = sorted(k for k, v in query.items() if not isinstance(v, str))
@@ -138,13 +140,17 @@ def record(environ: dict[str, str], clients: Any = None) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"tracker: error: {message}\n")
+    sys.stderr.write(f"tracker: error: {one_line(message)}\n")
     sys.exit(1)
 
 
 def resolve_main() -> None:
     try:
-        result = resolve(parse_query(sys.stdin.read()))
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise QueryError("query on stdin is not UTF-8") from None
+        result = resolve(parse_query(text))
     except TrackerError as error:
         _fail(str(error))
     sys.stdout.write(json.dumps(result))

@@ -1,9 +1,9 @@
 # IAM policy documents for one project's SSM namespace and its rows in the
-# tracking tables. Parameter ARNs are exact paths; table access to the
-# deployments table is limited to the project's partition with
-# dynamodb:LeadingKeys. The releases table is keyed by release_id, so
-# LeadingKeys cannot scope it to a project there; its GSIs are keyed by
-# project_id and are scoped.
+# tracking tables. Parameter ARNs are exact paths. The deployments table and
+# the releases table's GSIs are partitioned by project_id, so access there is
+# limited to the project's partition with dynamodb:LeadingKeys. The releases
+# table itself is keyed by release_id (as the RFC specifies), so IAM cannot
+# scope its items to a project: the tracker checks each release's project.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -24,7 +24,11 @@ locals {
   table_read       = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:ConditionCheckItem"]
   table_write      = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
-  releases_resources = [var.releases_table_arn, "${var.releases_table_arn}/index/*"]
+  leading_key_is_project = {
+    test     = "ForAllValues:StringEquals"
+    variable = "dynamodb:LeadingKeys"
+    values   = [var.project_id]
+  }
 }
 
 data "aws_iam_policy_document" "publisher" {
@@ -51,7 +55,19 @@ data "aws_iam_policy_document" "deployer" {
   statement {
     sid       = "ReadWriteReleases"
     actions   = concat(local.table_read, local.table_write)
-    resources = local.releases_resources
+    resources = [var.releases_table_arn]
+  }
+
+  statement {
+    sid       = "QueryProjectReleaseIndexes"
+    actions   = ["dynamodb:Query"]
+    resources = ["${var.releases_table_arn}/index/*"]
+
+    condition {
+      test     = local.leading_key_is_project.test
+      variable = local.leading_key_is_project.variable
+      values   = local.leading_key_is_project.values
+    }
   }
 
   statement {
@@ -60,9 +76,9 @@ data "aws_iam_policy_document" "deployer" {
     resources = [var.deployments_table_arn]
 
     condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "dynamodb:LeadingKeys"
-      values   = [var.project_id]
+      test     = local.leading_key_is_project.test
+      variable = local.leading_key_is_project.variable
+      values   = local.leading_key_is_project.values
     }
   }
 }
@@ -77,7 +93,19 @@ data "aws_iam_policy_document" "reader" {
   statement {
     sid       = "ReadReleases"
     actions   = local.table_read
-    resources = local.releases_resources
+    resources = [var.releases_table_arn]
+  }
+
+  statement {
+    sid       = "QueryProjectReleaseIndexes"
+    actions   = ["dynamodb:Query"]
+    resources = ["${var.releases_table_arn}/index/*"]
+
+    condition {
+      test     = local.leading_key_is_project.test
+      variable = local.leading_key_is_project.variable
+      values   = local.leading_key_is_project.values
+    }
   }
 
   statement {
@@ -86,9 +114,9 @@ data "aws_iam_policy_document" "reader" {
     resources = [var.deployments_table_arn]
 
     condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "dynamodb:LeadingKeys"
-      values   = [var.project_id]
+      test     = local.leading_key_is_project.test
+      variable = local.leading_key_is_project.variable
+      values   = local.leading_key_is_project.values
     }
   }
 }
