@@ -52,7 +52,7 @@ def make_releases(aws: Any, project: Any, count: int) -> list[str]:
         for service in project.service_ids:
             publish_image(project, parameters, service, f"registry.example/{service}:build-{i}", user_id="ci")
         created = create_release(
-            project, releases, parameters, requested_by=person("ci"), clock=lambda: 1e9 + i
+            project, releases, parameters, requested_by=person("ci"), clock=lambda i=i: 1e9 + i
         )
         ids.append(created.release.release_id)
     return ids
