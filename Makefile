@@ -32,6 +32,8 @@ setup: ## Create .venv, install the package and dev tools, write the offline Ter
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# Debian's chromium renders the HTML report in tests (needs root or sudo for apt).
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@# Offline only; with internet access Terraform uses the registry and this may fail harmlessly.
 	$(PY) scripts/terraform_offline.py --python $(PY) --out $(CURDIR)/.terraformrc \
 		|| echo "setup: no offline provider mirror here; Terraform will use the registry"

@@ -639,5 +639,42 @@ def repair(env: Env, environment_id: str | None, user: str | None, output: str) 
     _report_drift(repaired, output, "repaired")
 
 
+@cli.command()
+@click.option(
+    "--output",
+    "fmt",
+    type=click.Choice(["html", "markdown"]),
+    default="html",
+    show_default=True,
+    help="Self-contained HTML page, or Markdown.",
+)
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
+@click.option("--limit", "-n", default=20, show_default=True, type=int, help="Deployments in the timeline.")
+@pass_env
+def report(env: Env, fmt: str, out: str | None, limit: int) -> None:
+    """A page to look at: environments × services (image tag and release) and recent deployments.
+
+    \b
+    Examples:
+      tracker report -o release-report.html
+      tracker report --output markdown >> "$GITHUB_STEP_SUMMARY"
+    """
+    from tracker.deployments import history, status
+    from tracker.report import collect, render_html, render_markdown
+
+    project, releases = env.project(), env.releases()
+    data = collect(project, status(project, releases), history(project, releases, None, limit))
+    text = render_html(data) if fmt == "html" else render_markdown(data)
+    if out:
+        try:
+            with open(out, "w", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as error:
+            fail(f"cannot write {out}: {error.strerror}", 2)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
 def main() -> None:
     cli(prog_name="tracker")
