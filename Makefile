@@ -85,6 +85,13 @@ promote: ## Promote through Terraform: make promote FROM=stage TO=prod
 status: ## What runs where.
 	$(TRACKER) status
 
+reliability: ## Run the reliability tests and write docs/reliability.md from their results.
+	mkdir -p .demo
+	$(PY) -m pytest -q --junitxml=.demo/reliability.xml tests/test_concurrency.py tests/test_faults.py \
+		tests/test_bad_input.py tests/test_properties.py tests/test_policies.py tests/test_cli.py \
+		tests/test_terraform.py || true
+	$(PY) scripts/reliability_report.py .demo/reliability.xml docs/reliability.md
+
 emulator: ## Start the local AWS emulator (moto server on 127.0.0.1:$(EMULATOR_PORT)).
 	$(PY) scripts/emulator.py start --port $(EMULATOR_PORT)
 

@@ -58,7 +58,9 @@ def make_releases(aws: Any, project: Any, count: int) -> list[str]:
     return ids
 
 
-def test_racing_deployments_to_one_environment_agree_and_lose_nothing(aws: Any, bugfarm_file: Path) -> None:
+def test_racing_deployments_to_one_environment_agree_and_lose_nothing(
+    aws: Any, bugfarm_file: Path, record_property: Any
+) -> None:
     project = load_project(bugfarm_file)
     ids = make_releases(aws, project, PROCESSES)
     results = start_together(bugfarm_file, [["deploy", r, "stage"] for r in ids])
@@ -97,7 +99,9 @@ def test_racing_deployments_to_one_environment_agree_and_lose_nothing(aws: Any, 
         timeout=60,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    print(f"{len(succeeded)} of {PROCESSES} racing deployments won; {len(failed)} failed cleanly")
+    record_property(
+        "figures", f"{len(succeeded)} of {PROCESSES} won, {len(failed)} failed cleanly, none lost"
+    )
 
 
 def test_deployments_to_different_environments_do_not_block_each_other(aws: Any, tmp_path: Path) -> None:

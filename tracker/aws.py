@@ -17,7 +17,7 @@ from tracker.errors import AwsError
 # ProvisionedThroughputExceeded, TransactionConflict, 5xx and connection errors
 # ("standard" mode retries all of those); after the last attempt the error
 # surfaces as AwsError with AWS's own code and message.
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 6  # in all, the first included
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ class Clients:
         if self._session is None:
             self._session = boto3.session.Session()
         config = Config(
-            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
             max_pool_connections=16,
             connect_timeout=10,
             read_timeout=30,
