@@ -42,10 +42,10 @@ test: ## Run the whole test suite (starts its own moto server; runs real terrafo
 	$(PY) -m pytest
 
 lint: ## ruff, mypy, terraform fmt and validate of every module and root.
-	$(VENV)/bin/ruff check tracker scripts tests
-	$(VENV)/bin/ruff format --check tracker scripts tests
+	$(VENV)/bin/ruff check tracker scripts tests bench
+	$(VENV)/bin/ruff format --check tracker scripts tests bench
 	$(VENV)/bin/mypy
-	terraform fmt -check -recursive modules terraform
+	terraform fmt -check -recursive modules terraform bench
 	@for dir in $(TF_MODULES) $(TF_ROOTS); do \
 		echo "terraform validate $$dir"; \
 		TF_DATA_DIR=$(CURDIR)/.terraform-offline/validate/$$dir terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
@@ -53,9 +53,9 @@ lint: ## ruff, mypy, terraform fmt and validate of every module and root.
 	done
 
 fmt: ## Format Python and Terraform.
-	$(VENV)/bin/ruff format tracker scripts tests
-	$(VENV)/bin/ruff check --fix tracker scripts tests
-	terraform fmt -recursive modules terraform
+	$(VENV)/bin/ruff format tracker scripts tests bench
+	$(VENV)/bin/ruff check --fix tracker scripts tests bench
+	terraform fmt -recursive modules terraform bench
 
 store: ## Apply terraform/store: the tracking tables and the project's namespace policies.
 	terraform -chdir=terraform/store init -input=false >/dev/null
@@ -87,10 +87,16 @@ status: ## What runs where.
 
 reliability: ## Run the reliability tests and write docs/reliability.md from their results.
 	mkdir -p .demo
-	$(PY) -m pytest -q --junitxml=.demo/reliability.xml tests/test_concurrency.py tests/test_faults.py \
+	$(PY) -m pytest -q -o junit_family=legacy --junitxml=.demo/reliability.xml tests/test_concurrency.py tests/test_faults.py \
 		tests/test_bad_input.py tests/test_properties.py tests/test_policies.py tests/test_cli.py \
 		tests/test_terraform.py || true
 	$(PY) scripts/reliability_report.py .demo/reliability.xml docs/reliability.md
+
+bench: ## Benchmarks against a local moto server (a few minutes): docs/benchmarks.md and .json.
+	$(PY) bench/run.py --out-md docs/benchmarks.md --out-json docs/benchmarks.json
+
+bench-smoke: ## A tiny run of every benchmark section (< 1 minute; also part of make test).
+	$(PY) bench/run.py --smoke
 
 emulator: ## Start the local AWS emulator (moto server on 127.0.0.1:$(EMULATOR_PORT)).
 	$(PY) scripts/emulator.py start --port $(EMULATOR_PORT)

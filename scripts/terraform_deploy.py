@@ -50,12 +50,12 @@ def main(argv: list[str] | None = None) -> int:
             target, release_id = args.environment, args.release_id
         else:
             from tracker.aws import Clients
-            from tracker.deployments import current_release
+            from tracker.deployments import current_row
             from tracker.project import load_project
             from tracker.store import ReleaseStore
 
             project = load_project(args.project_file)
-            row, _ = current_release(project, ReleaseStore(Clients()), args.from_environment)
+            row = current_row(project, ReleaseStore(Clients()), args.from_environment)
             target, release_id = args.to_environment, row.release_id
             print(f"promote: {args.from_environment} runs release {release_id}; applying {target}")
         outputs = apply_release(environment_root(target), release_id, variables)

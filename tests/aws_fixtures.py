@@ -64,7 +64,7 @@ def snapshot(dynamodb: Any, ssm: Any, releases: str, deployments: str) -> dict[s
         except dynamodb.exceptions.ResourceNotFoundException:
             items = None
         state[table] = sorted(items, key=repr) if items is not None else None
-    names = []
+    names: list[tuple[str, int]] = []
     for page in ssm.get_paginator("describe_parameters").paginate():
         names.extend((p["Name"], p["Version"]) for p in page["Parameters"])
     state["ssm"] = sorted(names)

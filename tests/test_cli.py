@@ -221,3 +221,21 @@ def test_tables_from_the_environment(aws: Any, bugfarm_file: Path) -> None:
     )
     assert result.exit_code == 1
     assert "DynamoDB table 'elsewhere' does not exist" in result.stderr
+
+
+HOSTILE = 'it\'s "quoted" $(touch {canary}) `touch {canary}` ${{HOME}} %{{if x}}\nsecond line ünïcødé ☃ 🚀'
+
+
+def test_hostile_text_is_stored_verbatim_and_runs_nothing(tracker: Tracker, tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    text = HOSTILE.format(canary=canary)
+    tracker.publish("v1")
+    release = tracker.release("--description", text, "--user-name", text[:200])
+    tracker("deploy", release, "stage", "--description", text, "--user", "o'brien $(id)")
+    manifest = tracker.json("release", "show", release)["release_manifest"]
+    assert manifest["description"] == text
+    assert manifest["requested_by"]["name"] == text[:200]
+    assert manifest["deployments"][0]["description"] == text
+    assert manifest["deployments"][0]["requested_by"]["id"] == "o'brien $(id)"
+    assert text in tracker("release", "show", release).stdout
+    assert not canary.exists()

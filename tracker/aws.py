@@ -8,6 +8,7 @@ import time, and boto3 is imported only when a client is first needed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,7 +35,10 @@ class Clients:
         from botocore.config import Config
 
         if self._session is None:
-            self._session = boto3.session.Session()
+            # botocore reads AWS_DEFAULT_REGION and profiles but not AWS_REGION, the
+            # variable the other AWS SDKs and the Terraform provider use.
+            region = None if os.environ.get("AWS_DEFAULT_REGION") else os.environ.get("AWS_REGION")
+            self._session = boto3.session.Session(region_name=region or None)
         config = Config(
             retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
             max_pool_connections=16,

@@ -157,16 +157,22 @@ def converge_parameters(
     )
 
 
-def current_release(
-    project: Project, releases: ReleaseStore, environment_id: str
-) -> tuple[DeploymentRow, Release]:
-    """The row and release an environment runs, or NothingDeployedError."""
+def current_row(project: Project, releases: ReleaseStore, environment_id: str) -> DeploymentRow:
+    """The environment's row of the deployments table, or NothingDeployedError."""
     schema.check_id("environment id", environment_id)
     row = releases.get_deployment(project.id, environment_id)
     if row is None:
         raise NothingDeployedError(
             f"nothing is deployed to environment '{environment_id}' of project '{project.id}'"
         )
+    return row
+
+
+def current_release(
+    project: Project, releases: ReleaseStore, environment_id: str
+) -> tuple[DeploymentRow, Release]:
+    """The row and release an environment runs, or NothingDeployedError."""
+    row = current_row(project, releases, environment_id)
     return row, releases.require_release(row.release_id, project.id)
 
 
@@ -185,7 +191,7 @@ def promote(
     project.environment(to_environment)
     if from_environment == to_environment:
         raise InvalidInputError("promote needs two different environments")
-    row, _ = current_release(project, releases, from_environment)
+    row = current_row(project, releases, from_environment)
     return deploy(
         project,
         releases,
@@ -279,7 +285,7 @@ def rollback(
     clock: Clock = time.time,
 ) -> DeployResult:
     """Deploy the release that ran in the environment before the current one (or ``to_release``)."""
-    row, _ = current_release(project, releases, environment_id)
+    row = current_row(project, releases, environment_id)
     target = to_release
     if target is None:
         for entry in iter_history(project, releases, environment_id):

@@ -1,0 +1,71 @@
+"""bench/run.py --smoke: every section runs and the cost figures a user notices hold.
+
+Timings are printed by the benchmark but never asserted here: they depend on
+the machine. Call counts and items read do not, so those are asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "history", "verify"]
+SECTIONS = ["machine", "api_calls", "items_read", "wall_time", "terraform_plan", "deploy_time"]
+
+# It runs the real terraform binary (a plan of two roots).
+pytestmark = pytest.mark.terraform
+
+
+def numeric(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> None:
+    # The benchmark starts its own moto server; strip any endpoint the session's
+    # fixture may have exported so the subprocess cannot touch that server.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRACKER_"))}
+    md, js = tmp_path / "b.md", tmp_path / "b.json"
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--smoke", "--out-md", str(md), "--out-json", str(js)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    doc = json.loads(js.read_text())
+    assert md.read_text().startswith("# Benchmarks")
+    assert all(section in doc for section in SECTIONS)
+
+    calls = doc["api_calls"]
+    counts = calls["service_counts"]
+    assert set(calls["operations"]) == set(OPERATIONS)
+    for operation in OPERATIONS:
+        for n in counts:
+            totals = calls["operations"][operation][str(n)]["totals"]
+            assert totals["all"] > 0 and all(numeric(v) for v in totals.values()), (operation, n)
+    for n in counts:
+        # The RFC's cost of a release: one GetParameters per 10 services.
+        assert calls["operations"]["release create"][str(n)]["totals"]["ssm_reads"] == math.ceil(n / 10)
+        assert calls["operations"]["deploy"][str(n)]["totals"]["ssm_writes"] == n
+
+    # Reading the newest releases or deployments must not cost more as the table grows.
+    items = doc["items_read"]
+    for reader in ("list_releases", "history"):
+        read = [items["results"][reader][str(size)]["items_read"] for size in items["table_sizes"]]
+        assert all(numeric(r) and r > 0 for r in read), reader
+        assert all(r <= read[0] for r in read), f"{reader} reads grow with the table: {read}"
+
+    assert doc["wall_time"]["help"]["imports_boto3"] is False
+    for figures in doc["wall_time"]["commands"].values():
+        assert numeric(figures["median_s"]) and numeric(figures["ratio"])
+    assert numeric(doc["terraform_plan"]["ratio"])
+    assert numeric(doc["deploy_time"]["growth"])
