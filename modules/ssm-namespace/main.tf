@@ -39,50 +39,7 @@ data "aws_iam_policy_document" "publisher" {
   }
 }
 
-data "aws_iam_policy_document" "deployer" {
-  statement {
-    sid       = "ReadImagesAndDeployments"
-    actions   = local.ssm_read_actions
-    resources = concat(local.read_images, local.read_deployments)
-  }
-
-  statement {
-    sid       = "WriteDeployments"
-    actions   = ["ssm:PutParameter"]
-    resources = ["${local.deployments_path}/*"]
-  }
-
-  statement {
-    sid       = "ReadWriteReleases"
-    actions   = concat(local.table_read, local.table_write)
-    resources = [var.releases_table_arn]
-  }
-
-  statement {
-    sid       = "QueryProjectReleaseIndexes"
-    actions   = ["dynamodb:Query"]
-    resources = ["${var.releases_table_arn}/index/*"]
-
-    condition {
-      test     = local.leading_key_is_project.test
-      variable = local.leading_key_is_project.variable
-      values   = local.leading_key_is_project.values
-    }
-  }
-
-  statement {
-    sid       = "ReadWriteProjectDeploymentRows"
-    actions   = concat(local.table_read, local.table_write)
-    resources = [var.deployments_table_arn]
-
-    condition {
-      test     = local.leading_key_is_project.test
-      variable = local.leading_key_is_project.variable
-      values   = local.leading_key_is_project.values
-    }
-  }
-}
-
+# The reader's statements are the deployer's read half too.
 data "aws_iam_policy_document" "reader" {
   statement {
     sid       = "ReadImagesAndDeployments"
@@ -111,6 +68,34 @@ data "aws_iam_policy_document" "reader" {
   statement {
     sid       = "ReadProjectDeploymentRows"
     actions   = local.table_read
+    resources = [var.deployments_table_arn]
+
+    condition {
+      test     = local.leading_key_is_project.test
+      variable = local.leading_key_is_project.variable
+      values   = local.leading_key_is_project.values
+    }
+  }
+}
+
+data "aws_iam_policy_document" "deployer" {
+  source_policy_documents = [data.aws_iam_policy_document.reader.json]
+
+  statement {
+    sid       = "WriteDeployments"
+    actions   = ["ssm:PutParameter"]
+    resources = ["${local.deployments_path}/*"]
+  }
+
+  statement {
+    sid       = "WriteReleases"
+    actions   = local.table_write
+    resources = [var.releases_table_arn]
+  }
+
+  statement {
+    sid       = "WriteProjectDeploymentRows"
+    actions   = local.table_write
     resources = [var.deployments_table_arn]
 
     condition {
