@@ -12,6 +12,7 @@ recording happens inside `terraform apply` exactly as a by-hand apply would.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tracker.errors import TrackerError
@@ -20,7 +21,11 @@ from tracker.errors import TrackerError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-file", help="Project manifest (default: the root's default).")
-    parser.add_argument("--requested-by", help="Who requests (default: AWS caller identity).")
+    parser.add_argument(
+        "--requested-by",
+        default=os.environ.get("TRACKER_USER") or None,
+        help="Who requests (default: $TRACKER_USER, else the AWS caller identity).",
+    )
     parser.add_argument("--requested-by-name", help="Display name of --requested-by.")
     parser.add_argument("--description", default="", help="Why.")
     parser.add_argument("--python", default=sys.executable, help="Interpreter for the programs.")
