@@ -56,6 +56,18 @@ def terraform(
     return result
 
 
+def tf_vars(variables: dict[str, str]) -> list[str]:
+    return [f"-var={name}={value}" for name, value in variables.items()]
+
+
+def apply(root: Path, check: bool = True, **variables: str) -> subprocess.CompletedProcess[str]:
+    return terraform(root, "apply", "-auto-approve", "-input=false", *tf_vars(variables), check=check)
+
+
+def plan(root: Path, *flags: str, check: bool = True, **variables: str) -> subprocess.CompletedProcess[str]:
+    return terraform(root, "plan", "-input=false", *flags, *tf_vars(variables), check=check)
+
+
 @pytest.fixture(scope="session")
 def tf_tree(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Path:
     """A copy of the repository's Terraform code, each root initialised once per session."""
@@ -133,7 +145,7 @@ def deployment_rows(aws: Any) -> list[tuple[str, str, str]]:
 
 
 def test_store_root_creates_exactly_the_rfc_tables(tf: Path) -> None:
-    terraform(tf / "terraform/store", "apply", "-auto-approve", "-input=false")
+    apply(tf / "terraform/store")
     aws = clients()
     actual = {t: aws.dynamodb.describe_table(TableName=t)["Table"] for t in (RELEASES, DEPLOYMENTS)}
 
@@ -182,28 +194,21 @@ def test_store_root_creates_exactly_the_rfc_tables(tf: Path) -> None:
 
 
 def test_stage_then_prod_reproduce_the_rfc_example(tf: Path) -> None:
-    terraform(tf / "terraform/store", "apply", "-auto-approve", "-input=false")
+    apply(tf / "terraform/store")
     aws = clients()
     release_id = seed_release(aws)
     stage, prod = tf / "terraform/environments/stage", tf / "terraform/environments/prod"
 
-    plan = terraform(stage, "plan", "-input=false", "-var", f"release_id={release_id}")
-    assert f'+ release_id = "{release_id}"' in plan.stdout
-    assert 'hatching = "(none) -> http://example.com/images/hatching/00001"' in plan.stdout
+    planned = plan(stage, release_id=release_id)
+    assert f'+ release_id = "{release_id}"' in planned.stdout
+    assert 'hatching = "(none) -> http://example.com/images/hatching/00001"' in planned.stdout
 
-    terraform(
+    apply(
         stage,
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-var",
-        f"release_id={release_id}",
-        "-var",
-        "requested_by=ops_ophelia",
-        "-var",
-        "requested_by_name=Ophelia Oppenheimer",
-        "-var",
-        "description=Some stuff wot dave did for testing.",
+        release_id=release_id,
+        requested_by="ops_ophelia",
+        requested_by_name="Ophelia Oppenheimer",
+        description="Some stuff wot dave did for testing.",
     )
     promote = subprocess.run(
         [
@@ -257,39 +262,20 @@ def test_stage_then_prod_reproduce_the_rfc_example(tf: Path) -> None:
     }
 
     # Applying the same release again: no changes planned, nothing recorded.
-    again = terraform(
-        stage,
-        "plan",
-        "-input=false",
-        "-detailed-exitcode",
-        "-var",
-        f"release_id={release_id}",
-        "-var",
-        "requested_by=ops_ophelia",
-        check=False,
-    )
+    again = plan(stage, "-detailed-exitcode", check=False, release_id=release_id, requested_by="ops_ophelia")
     assert again.returncode == 0, again.stdout + again.stderr
-    terraform(
-        stage,
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-var",
-        f"release_id={release_id}",
-        "-var",
-        "requested_by=ops_ophelia",
-    )
+    apply(stage, release_id=release_id, requested_by="ops_ophelia")
     assert len(release_item(aws, release_id)["release_manifest"]["deployments"]) == 2
 
     # A stack that only reads: the deployed-images module.
     reader = tf / "modules/deployed-images/examples/basic"
-    terraform(reader, "apply", "-auto-approve", "-input=false")
+    apply(reader)
     images = json.loads(terraform(reader, "output", "-json", "images").stdout)
     assert images == RFC_IMAGES
 
     # destroy never deletes tracking history.
     before = (release_item(aws, release_id), deployment_rows(aws), deployment_params(aws))
-    terraform(prod, "destroy", "-auto-approve", "-input=false", "-var", f"release_id={release_id}")
+    terraform(prod, "destroy", "-auto-approve", "-input=false", *tf_vars({"release_id": release_id}))
     assert (release_item(aws, release_id), deployment_rows(aws), deployment_params(aws)) == before
 
 
@@ -301,23 +287,13 @@ def faulty_python(tmp_path: Path) -> str:
 
 
 def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: Path, tmp_path: Path) -> None:
-    terraform(tf / "terraform/store", "apply", "-auto-approve", "-input=false")
+    apply(tf / "terraform/store")
     aws = clients()
     release_id = seed_release(aws)
     stage = tf / "terraform/environments/stage"
 
-    failed = terraform(
-        stage,
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-var",
-        f"release_id={release_id}",
-        "-var",
-        f"python={faulty_python(tmp_path)}",
-        "-var",
-        "requested_by=ops",
-        check=False,
+    failed = apply(
+        stage, check=False, release_id=release_id, python=faulty_python(tmp_path), requested_by="ops"
     )
     assert failed.returncode != 0
     assert "injected fault: SSM PutParameter failed" in failed.stdout + failed.stderr
@@ -342,16 +318,7 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: Path, 
     assert verify.returncode == 1
     assert "stage/hatching: SSM has no parameter" in verify.stdout
 
-    terraform(
-        stage,
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-var",
-        f"release_id={release_id}",
-        "-var",
-        "requested_by=ops",
-    )
+    apply(stage, release_id=release_id, requested_by="ops")
     deployments = release_item(aws, release_id)["release_manifest"]["deployments"]
     assert [d["environment"]["id"] for d in deployments] == ["stage"]
     assert deployment_params(aws) == {
@@ -360,7 +327,7 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: Path, 
 
 
 def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: Path) -> None:
-    terraform(tf / "terraform/store", "apply", "-auto-approve", "-input=false")
+    apply(tf / "terraform/store")
     aws = clients()
     seed_release(aws)
     stage = tf / "terraform/environments/stage"
@@ -368,9 +335,7 @@ def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: Path) -> 
         ("0000-nope", "release '0000-nope' not found"),
         ("../etc", "release id '../etc' is not SSM-path-safe"),
     ]:
-        result = terraform(
-            stage, "apply", "-auto-approve", "-input=false", "-var", f"release_id={bad}", check=False
-        )
+        result = apply(stage, check=False, release_id=bad)
         assert result.returncode != 0
         assert message in result.stderr
         assert "Traceback" not in result.stderr
@@ -384,7 +349,7 @@ INJECTION = (
 
 
 def test_hostile_text_passes_through_terraform_verbatim(tf: Path, tmp_path: Path) -> None:
-    terraform(tf / "terraform/store", "apply", "-auto-approve", "-input=false")
+    apply(tf / "terraform/store")
     aws = clients()
     release_id = seed_release(aws)
     canary = tmp_path / "canary"
