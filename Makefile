@@ -5,8 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(CURDIR)/$(VENV)/bin/python
 TRACKER := $(CURDIR)/$(VENV)/bin/tracker
-PROJECT_FILE ?= examples/bugfarm/.wellcome_project
-LABEL ?= latest
+PROJECT_FILE ?= $(or $(TRACKER_PROJECT_FILE),examples/bugfarm/.wellcome_project)
 EMULATOR_PORT ?= 4566
 
 # Offline: `make setup` writes .terraformrc (provider mirror + the external
@@ -18,6 +17,13 @@ export TF_IN_AUTOMATION := 1
 export TF_VAR_python := $(PY)
 export TF_VAR_local_emulator := $(if $(AWS_ENDPOINT_URL),true,false)
 export TRACKER_PROJECT_FILE := $(abspath $(PROJECT_FILE))
+# User-supplied values reach recipes as environment variables ("$$DESCRIPTION"),
+# never pasted into the shell command line, and $(value ...) stops make itself
+# from expanding them: quotes, `...` and $(...) stay text.
+LABEL ?= latest
+USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME
+$(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
+export $(USER_VARS)
 
 TF_ROOTS := terraform/store terraform/environments/stage terraform/environments/prod
 TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deployment \
@@ -33,7 +39,8 @@ setup: ## Create .venv, install the package and dev tools, write the offline Ter
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@# Debian's chromium renders the HTML report in tests (needs root or sudo for apt).
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "setup: could not install chromium (needs root); tests/test_report.py will fail until it is"
 	@# Offline only; with internet access Terraform uses the registry and this may fail harmlessly.
 	$(PY) scripts/terraform_offline.py --python $(PY) --out $(CURDIR)/.terraformrc \
 		|| echo "setup: no offline provider mirror here; Terraform will use the registry"
@@ -62,25 +69,19 @@ store: ## Apply terraform/store: the tracking tables and the project's namespace
 	terraform -chdir=terraform/store apply -auto-approve -input=false -var project_file=$(TRACKER_PROJECT_FILE)
 
 publish: ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest]
-	@test -n "$(SERVICE)" -a -n "$(IMAGE)" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest]" >&2; exit 2; }
-	$(TRACKER) publish "$(SERVICE)" "$(IMAGE)" --label "$(LABEL)"
+	@test -n "$$SERVICE" -a -n "$$IMAGE" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest]" >&2; exit 2; }
+	$(TRACKER) publish "$$SERVICE" "$$IMAGE" --label "$$LABEL"
 
 release: ## Create a release from a label: make release [LABEL=latest] [DESCRIPTION=...]
-	$(TRACKER) release create --label "$(LABEL)" --description "$(DESCRIPTION)"
+	$(TRACKER) release create --label "$$LABEL" --description "$$DESCRIPTION"
 
 deploy: ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|latest>
-	@test -n "$(ENV)" -a -n "$(RELEASE)" || { echo "usage: make deploy ENV=stage RELEASE=<id|latest>" >&2; exit 2; }
-	$(PY) scripts/terraform_deploy.py --project-file "$(TRACKER_PROJECT_FILE)" \
-		$(if $(REQUESTED_BY),--requested-by "$(REQUESTED_BY)") \
-		$(if $(REQUESTED_BY_NAME),--requested-by-name "$(REQUESTED_BY_NAME)") \
-		--description "$(DESCRIPTION)" deploy "$(ENV)" "$(RELEASE)"
+	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make deploy ENV=stage RELEASE=<id|latest>" >&2; exit 2; }
+	$(PY) scripts/terraform_deploy.py deploy "$$ENV" "$$RELEASE"
 
 promote: ## Promote through Terraform: make promote FROM=stage TO=prod
-	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }
-	$(PY) scripts/terraform_deploy.py --project-file "$(TRACKER_PROJECT_FILE)" \
-		$(if $(REQUESTED_BY),--requested-by "$(REQUESTED_BY)") \
-		$(if $(REQUESTED_BY_NAME),--requested-by-name "$(REQUESTED_BY_NAME)") \
-		--description "$(DESCRIPTION)" promote "$(FROM)" "$(TO)"
+	@test -n "$$FROM" -a -n "$$TO" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }
+	$(PY) scripts/terraform_deploy.py promote "$$FROM" "$$TO"
 
 status: ## What runs where.
 	$(TRACKER) status

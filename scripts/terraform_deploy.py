@@ -20,14 +20,25 @@ from tracker.errors import TrackerError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project-file", help="Project manifest (default: the root's default).")
+    # Defaults come from the environment, which is how `make deploy/promote` pass
+    # REQUESTED_BY=..., DESCRIPTION=... without putting them on a shell line.
+    env = os.environ.get
+    parser.add_argument(
+        "--project-file",
+        default=env("TRACKER_PROJECT_FILE") or None,
+        help="Project manifest (default: $TRACKER_PROJECT_FILE, else the root's default).",
+    )
     parser.add_argument(
         "--requested-by",
-        default=os.environ.get("TRACKER_USER") or None,
-        help="Who requests (default: $TRACKER_USER, else the AWS caller identity).",
+        default=env("REQUESTED_BY") or env("TRACKER_USER") or None,
+        help="Who requests (default: $REQUESTED_BY, $TRACKER_USER, else the AWS caller identity).",
     )
-    parser.add_argument("--requested-by-name", help="Display name of --requested-by.")
-    parser.add_argument("--description", default="", help="Why.")
+    parser.add_argument(
+        "--requested-by-name",
+        default=env("REQUESTED_BY_NAME") or None,
+        help="Display name of --requested-by.",
+    )
+    parser.add_argument("--description", default=env("DESCRIPTION", ""), help="Why (default: $DESCRIPTION).")
     parser.add_argument("--python", default=sys.executable, help="Interpreter for the programs.")
     commands = parser.add_subparsers(dest="command", required=True)
     deploy = commands.add_parser("deploy", help="apply ENVIRONMENT's root with RELEASE_ID")
@@ -47,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         "requested_by_name": args.requested_by_name,
         "description": args.description,
         "python": args.python,
+        "releases_table_name": env("TRACKER_RELEASES_TABLE"),
+        "deployments_table_name": env("TRACKER_DEPLOYMENTS_TABLE"),
     }
     if args.project_file:
         variables["project_file"] = str(Path(args.project_file).resolve())

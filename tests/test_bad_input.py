@@ -347,7 +347,7 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
     ),
     ("show-unknown-release", None, ["release", "show", "nope"], "release 'nope' not found", 1),
     ("list-limit-zero", None, ["release", "list", "--limit", "0"], "--limit must be at least 1", 2),
-    ("diff-unknown", None, ["diff", "stage", "nowhere"], "'nowhere' is neither an environment", 1),
+    ("diff-unknown", None, ["diff", "stage", "nowhere"], "'nowhere' is neither an environment", 2),
     ("history-no-env", None, ["history"], "give either ENVIRONMENT_ID or --all", 2),
 ]
 

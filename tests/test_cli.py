@@ -186,6 +186,9 @@ def test_crash_between_transaction_and_ssm_is_seen_by_verify_and_fixed_by_rerun(
         patch.setattr(ParameterStore, "put_values", crash)
         failed = tracker("deploy", release, "stage", code=1)
     assert "injected: connection reset" in failed.stderr
+    assert f"the deployment of release {release} to stage is recorded, but SSM was not fully written" in (
+        failed.stderr
+    )
     assert len(tracker.json("verify", "stage", code=1)) == 2
     rerun = tracker.json("deploy", release, "stage")
     assert rerun["recorded"] is False  # the record existed; only SSM was completed
@@ -238,4 +241,113 @@ def test_hostile_text_is_stored_verbatim_and_runs_nothing(tracker: Tracker, tmp_
     assert manifest["deployments"][0]["description"] == text
     assert manifest["deployments"][0]["requested_by"]["id"] == "o'brien $(id)"
     assert text in tracker("release", "show", release).stdout
+    assert not canary.exists()
+
+
+def test_bare_tracker_prints_help() -> None:
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 0
+    assert "Usage: " in result.stdout and "Commands:" in result.stdout and "\\n" not in result.stdout
+
+
+def test_rollback_and_history_within_one_second(aws: Any, project: Any, stores: Any) -> None:
+    from tracker.deployments import deploy, history, rollback
+    from tracker.releases import create_release, person, publish_image
+
+    releases, parameters = stores
+    ids = []
+    for tag in ("a", "b", "c"):
+        for service in project.service_ids:
+            publish_image(project, parameters, service, f"{REGISTRY}/{service}:{tag}", user_id="ci")
+        ids.append(
+            create_release(project, releases, parameters, requested_by=person("ci")).release.release_id
+        )
+    for n, release_id in enumerate(ids):
+        # Three deployments within one second, 1 ms apart.
+        deploy(
+            project,
+            releases,
+            parameters,
+            release_id,
+            "prod",
+            requested_by=person("ops"),
+            clock=lambda n=n: 2_000_000_000.1 + n / 1000,
+        )
+    assert [h["release_id"] for h in history(project, releases, "prod")] == ids[::-1]
+    result = rollback(
+        project, releases, parameters, "prod", requested_by=person("ops"), clock=lambda: 2_000_000_000.5
+    )
+    assert result.release.release_id == ids[1]
+
+
+def test_rows_written_without_a_version_are_deployable(tracker: Tracker, aws: Any) -> None:
+    tracker.publish("v1")
+    old = tracker.release()
+    tracker.publish("v2")
+    new = tracker.release()
+    # The RFC's bare three columns, as another tool would write them.
+    aws.dynamodb.put_item(
+        TableName="tracker-deployments",
+        Item={
+            "project_id": {"S": "bugfarm_73649"},
+            "environment_id": {"S": "prod"},
+            "release_id": {"S": old},
+        },
+    )
+    assert tracker.json("deploy", new, "prod")["recorded"] is True
+    assert tracker.json("status")["prod"]["release_id"] == new
+    assert tracker.json("rollback", "prod")["release_id"] == old
+
+
+def test_verify_reports_parameters_of_services_no_longer_in_the_release(
+    tracker: Tracker, aws: Any, tmp_path: Path
+) -> None:
+    tracker.publish("v1")
+    tracker("deploy", tracker.release(), "prod")
+    document = json.loads(tracker.project_file.read_text())
+    document["services"] = [s for s in document["services"] if s["id"] == "hatching"]
+    smaller = Tracker(tmp_path / "smaller.json")
+    smaller.project_file.write_text(json.dumps(document))
+    smaller("deploy", smaller.release("--allow-duplicate"), "prod")
+    drift = smaller("verify", "prod", code=1).stdout
+    assert f"drift: prod/feeding: SSM has {REGISTRY}/feeding:v1 but release" in drift
+    assert "has no such service" in drift
+
+
+def test_make_passes_user_text_without_a_shell(aws: Any, bugfarm_file: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import REPO
+
+    canary = tmp_path / "canary"
+    text = f'fix `touch {canary}` and $(touch {canary}) "quoted" it\'s'
+    env = {**__import__("os").environ, "TRACKER_USER": "ci"}
+    for service in ("hatching", "feeding"):
+        published = subprocess.run(
+            [
+                "make",
+                "-s",
+                "-C",
+                str(REPO),
+                "publish",
+                f"SERVICE={service}",
+                f"IMAGE={REGISTRY}/{service}:v1",
+                f"PROJECT_FILE={bugfarm_file}",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert published.returncode == 0, published.stderr
+    made = subprocess.run(
+        ["make", "-s", "-C", str(REPO), "release", f"DESCRIPTION={text}", f"PROJECT_FILE={bugfarm_file}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    listed = Tracker(bugfarm_file).json("release", "list")
+    assert listed[0]["release_manifest"]["description"] == text
     assert not canary.exists()

@@ -98,7 +98,8 @@ def test_image_tag(uri: str, tag: str) -> None:
 def test_dates_round_trip_and_rfc_dates_are_utc() -> None:
     from tracker.releases import epoch, iso8601
 
-    assert iso8601(1548345406) == "2019-01-24T15:56:46Z"
+    assert iso8601(1548345406) == "2019-01-24T15:56:46.000Z"
+    assert iso8601(1548345406.9996) == "2019-01-24T15:56:46.999Z"  # truncated: stays in its second
     assert epoch(iso8601(1548345406)) == 1548345406
     assert epoch("2008-09-15T15:53:00") == epoch("2008-09-15T15:53:00Z")
 

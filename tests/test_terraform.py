@@ -126,6 +126,22 @@ def seed_release(aws: Any) -> str:
     return created.release.release_id
 
 
+def deploy_other_release(aws: Any, environment: str) -> str:
+    """Publish other images, release and deploy them with the library (outside Terraform)."""
+    from tracker.deployments import deploy
+    from tracker.project import load_project
+    from tracker.releases import create_release, person, publish_image
+    from tracker.store import ParameterStore, ReleaseStore
+
+    project = load_project(REPO / "examples/bugfarm/.wellcome_project")
+    releases, parameters = ReleaseStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
+    for service in project.service_ids:
+        publish_image(project, parameters, service, f"registry.example/{service}:other", user_id="ci")
+    release = create_release(project, releases, parameters, requested_by=person("ci")).release
+    deploy(project, releases, parameters, release.release_id, environment, requested_by=person("cli-user"))
+    return release.release_id
+
+
 def release_item(aws: Any, release_id: str) -> dict[str, Any]:
     from tracker.store import ReleaseStore
 
@@ -324,6 +340,19 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: Path, 
     assert deployment_params(aws) == {
         f"/bugfarm_73649/deployments/stage/{s}": u for s, u in RFC_IMAGES.items()
     }
+
+    # Something else is deployed to stage outside Terraform (a CLI rollback, say):
+    # re-applying the same release_id must deploy it again, not plan "no changes".
+    other = deploy_other_release(aws, "stage")
+    replanned = plan(stage, "-detailed-exitcode", check=False, release_id=release_id, requested_by="ops")
+    assert replanned.returncode == 2, replanned.stdout + replanned.stderr
+    apply(stage, release_id=release_id, requested_by="ops")
+    assert deployment_rows(aws) == [("bugfarm_73649", "stage", release_id)]
+    deployments = release_item(aws, release_id)["release_manifest"]["deployments"]
+    assert [d["environment"]["id"] for d in deployments] == ["stage", "stage"]
+    assert other != release_id
+    settled = plan(stage, "-detailed-exitcode", check=False, release_id=release_id, requested_by="ops")
+    assert settled.returncode == 0, settled.stdout
 
 
 def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: Path) -> None:

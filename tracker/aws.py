@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from tracker.errors import AwsError
 
 # Bounded retries with exponential backoff and jitter for throttling,
-# ProvisionedThroughputExceeded, TransactionConflict, 5xx and connection errors
-# ("standard" mode retries all of those); after the last attempt the error
-# surfaces as AwsError with AWS's own code and message.
+# ProvisionedThroughputExceeded, 5xx and connection errors ("standard" mode
+# retries all of those); after the last attempt the error surfaces as AwsError
+# with AWS's own code and message. Cancelled transactions are not retried here:
+# the store turns them into ConcurrentDeploymentError ("safe to retry").
 MAX_ATTEMPTS = 6  # in all, the first included
 
 T = TypeVar("T")

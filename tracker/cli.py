@@ -52,6 +52,9 @@ class TrackerGroup(click.Group):
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+            sys.exit(0)
         except click.UsageError as error:
             where = error.ctx.command_path if error.ctx else "tracker"
             fail(f"{error.format_message()} (see '{where} --help')", 2)
@@ -511,7 +514,7 @@ def history(env: Env, environment_id: str | None, all_environments: bool, limit:
 def diff(env: Env, a: str, b: str, output: str) -> None:
     """Compare the images of A and B (each an environment or a release id).
 
-    Exit code 0 when they run the same images, 1 when they differ.
+    Exit code 0 when they run the same images, 1 when they differ, 2 on error.
 
     \b
     Examples:
@@ -520,9 +523,12 @@ def diff(env: Env, a: str, b: str, output: str) -> None:
     """
     from tracker.deployments import diff_images, resolve_images
 
-    project, releases = env.project(), env.releases()
-    label_a, images_a = resolve_images(project, releases, a)
-    label_b, images_b = resolve_images(project, releases, b)
+    try:
+        project, releases = env.project(), env.releases()
+        label_a, images_a = resolve_images(project, releases, a)
+        label_b, images_b = resolve_images(project, releases, b)
+    except TrackerError as error:
+        fail(str(error), 2)  # like diff(1): 1 means "they differ", so errors are 2
     rows = diff_images(images_a, images_b)
     differ = any(r["change"] != "same" for r in rows)
     if output == "json":

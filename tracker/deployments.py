@@ -27,8 +27,10 @@ from tracker.errors import (
     InvalidInputError,
     NothingDeployedError,
     NothingToRollBackError,
+    PartialDeploymentError,
     ReleaseManifestError,
     ReleaseNotFoundError,
+    TrackerError,
 )
 from tracker.project import Project
 from tracker.releases import Clock, epoch, iso8601
@@ -96,9 +98,18 @@ def deploy(
         schema.validate("release_manifest", grown, ReleaseManifestError)
         token = releases.record_deployment(release, entry, int(now), row).token
         recorded = True
-    winner = converge_parameters(
-        project, releases, parameters, environment_id, release, token, requested_by["id"]
-    )
+    try:
+        winner = converge_parameters(
+            project, releases, parameters, environment_id, release, token, requested_by["id"]
+        )
+    except ConcurrentDeploymentError:
+        raise
+    except TrackerError as error:
+        raise PartialDeploymentError(
+            f"the deployment of release {release_id} to {environment_id} is recorded, but SSM was "
+            f"not fully written ({error}); re-run the same deploy or `tracker repair "
+            f"{environment_id}`"
+        ) from error
     superseded = winner if winner != release.release_id else None
     if recorded:
         release.release_manifest["deployments"].append(entry)
@@ -229,13 +240,13 @@ def iter_history(
 
     A release's ``deployed_at`` is the time of its newest deployment, and the
     GSI yields releases by descending ``deployed_at``; so once a release with
-    ``deployed_at`` D has been read, every pending entry at or after D is
+    ``deployed_at`` D has been read, every pending entry from second D + 1 on is
     certainly newer than anything still unread, and can be yielded. The reader
     stops as soon as its caller does: no scan.
     """
     if environment_id is not None:
         schema.check_id("environment id", environment_id)
-    pending: list[tuple[int, int, dict[str, Any]]] = []
+    pending: list[tuple[float, int, dict[str, Any]]] = []
     sequence = 0
     for release in releases.latest_deployed_releases(project.id, page_size=10):
         horizon = release.deployed_at or 0
@@ -248,9 +259,14 @@ def iter_history(
     yield from _flush(pending, None)
 
 
-def _flush(pending: list[tuple[int, int, dict[str, Any]]], horizon: int | None) -> Iterator[dict[str, Any]]:
+def _flush(pending: list[tuple[float, int, dict[str, Any]]], horizon: int | None) -> Iterator[dict[str, Any]]:
+    """Yield pending entries newer than anything in releases deployed at or before ``horizon``.
+
+    ``deployed_at`` is whole seconds, so an unread release deployed at second D may
+    hold entries up to D + 0.999: only entries from D + 1 on are certain.
+    """
     pending.sort(key=lambda p: (p[0], p[1]), reverse=True)
-    while pending and (horizon is None or pending[0][0] >= horizon):
+    while pending and (horizon is None or pending[0][0] >= horizon + 1):
         yield pending.pop(0)[2]
 
 
@@ -286,7 +302,9 @@ def rollback(
 ) -> DeployResult:
     """Deploy the release that ran in the environment before the current one (or ``to_release``)."""
     row = current_row(project, releases, environment_id)
-    target = to_release
+    # The row remembers what ran before (a consistent read); rows recorded by
+    # older versions fall back to the history.
+    target = to_release or row.previous_release_id
     if target is None:
         for entry in iter_history(project, releases, environment_id):
             if entry["release_id"] != row.release_id:
@@ -388,6 +406,14 @@ def verify(
             continue
         if not any(d["environment"]["id"] == env for d in release.release_manifest["deployments"]):
             drifts.append(Drift(env, None, f"release '{row.release_id}' has no deployment entry for {env}"))
+        for name, value in sorted(ssm.items()):
+            service = name.rsplit("/", 1)[-1]
+            if name == deployment_parameter(project.id, env, service) and service not in release.images:
+                problem = (
+                    f"SSM has {value} but release {row.release_id} has no such service "
+                    "(left from an earlier release; delete it by hand)"
+                )
+                drifts.append(Drift(env, service, problem, None, value))
         for service, image in sorted(release.images.items()):
             actual = ssm.get(deployment_parameter(project.id, env, service))
             if actual != image:

@@ -76,6 +76,10 @@ class ConcurrentDeploymentError(TrackerError):
     """Another deployment changed the environment first; safe to retry."""
 
 
+class PartialDeploymentError(TrackerError):
+    """The deployment is recorded but SSM was not fully written."""
+
+
 class ManifestTooLargeError(TrackerError):
     """The release item would exceed DynamoDB's 400 KB item limit."""
 

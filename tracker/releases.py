@@ -25,16 +25,23 @@ Clock = Callable[[], float]
 
 
 def iso8601(timestamp: float) -> str:
-    """The RFC's ISO 8601 ``date_requested``, in UTC to the second."""
-    return datetime.fromtimestamp(int(timestamp), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The RFC's ISO 8601 ``date_requested``, in UTC to the millisecond.
+
+    Milliseconds keep deployments made within one second in order in ``history``.
+    """
+    # Truncated, never rounded: the entry must stay within the second that
+    # ``deployed_at`` (int seconds) records.
+    seconds, millis = divmod(int(timestamp * 1000), 1000)
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
 
 
-def epoch(date: str) -> int:
-    """Unix seconds of an ISO 8601 date (a date without offset is taken as UTC)."""
+def epoch(date: str) -> float:
+    """Unix time of an ISO 8601 date (a date without offset is taken as UTC)."""
     parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp())
+    return parsed.timestamp()
 
 
 def person(user_id: str, name: str | None = None) -> dict[str, str]:

@@ -12,14 +12,16 @@ Tables (names have defaults, overridden by ``TRACKER_RELEASES_TABLE`` and
   atomically with ``list_append``). GSIs ``latest_releases``
   (``project_id``/``created_at``) and ``latest_deployments`` (``project_id``/``deployed_at``).
 * deployments: ``project_id`` (hash), ``environment_id`` (range), ``release_id``,
-  plus two bookkeeping attributes beyond the RFC's: ``deployed_at`` and
-  ``version`` (a counter used as an optimistic lock, so that two deployments
-  racing for one environment cannot both win).
+  plus bookkeeping attributes beyond the RFC's: ``deployed_at``, ``version``
+  (a counter used as an optimistic lock, so that two deployments racing for one
+  environment cannot both win) and ``previous_release_id`` (what ran before,
+  for rollback). Rows written by other tools without ``version`` are accepted.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ SSM_BATCH = 10  # GetParameters takes at most 10 names
 # concurrent writers keep deploys of many services fast while botocore's
 # standard retry mode absorbs the occasional ThrottlingException.
 SSM_WRITERS = 4
+BATCH_ROUNDS = 8  # BatchGetItem calls per request before giving up on UnprocessedKeys
 
 
 def releases_table_name(name: str | None = None) -> str:
@@ -91,6 +94,7 @@ class DeploymentRow:
     release_id: str
     deployed_at: int = 0
     version: int = 0
+    previous_release_id: str | None = None
 
     @property
     def token(self) -> tuple[str, int]:
@@ -165,6 +169,7 @@ def _row_from_item(item: dict[str, Any]) -> DeploymentRow:
         release_id=plain["release_id"],
         deployed_at=int(plain.get("deployed_at", 0)),
         version=int(plain.get("version", 0)),
+        previous_release_id=plain.get("previous_release_id"),
     )
 
 
@@ -244,17 +249,27 @@ class ReleaseStore:
         for start in range(0, len(unique), 100):
             keys: list[dict[str, Any]] = [{"release_id": {"S": r}} for r in unique[start : start + 100]]
             request: dict[str, Any] = {self.releases_table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self._call(
-                    lambda r=request: self._db.batch_get_item(RequestItems=r),  # type: ignore[misc]
-                    "reading releases",
-                )
+            for response in self._batch_get(request, "reading releases"):
                 for item in response["Responses"].get(self.releases_table, []):
                     release = _release_from_item(item)
                     found[release.release_id] = release
                     self.stats.items_read += 1
-                request = response.get("UnprocessedKeys") or {}
         return found
+
+    def _batch_get(self, request: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
+        """BatchGetItem responses, re-asking for UnprocessedKeys with backoff a bounded number of times."""
+        for attempt in range(BATCH_ROUNDS):
+            if attempt:
+                time.sleep(min(0.05 * 2**attempt, 2.0))  # DynamoDB is shedding load: back off
+            response = self._call(
+                lambda r=request: self._db.batch_get_item(RequestItems=r),  # type: ignore[misc]
+                what,
+            )
+            yield response
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return
+        raise AwsError(f"{what}: DynamoDB left keys unprocessed after {BATCH_ROUNDS} rounds; retry later")
 
     def get_release_and_deployment(
         self, release_id: str, project_id: str, environment_id: str
@@ -272,18 +287,13 @@ class ReleaseStore:
         }
         release: Release | None = None
         row: DeploymentRow | None = None
-        while request:
-            response = self._call(
-                lambda r=request: self._db.batch_get_item(RequestItems=r),  # type: ignore[misc]
-                "reading the release and the environment",
-            )
+        for response in self._batch_get(request, "reading the release and the environment"):
             for item in response["Responses"].get(self.releases_table, []):
                 release = _release_from_item(item)
                 self.stats.items_read += 1
             for item in response["Responses"].get(self.deployments_table, []):
                 row = _row_from_item(item)
                 self.stats.items_read += 1
-            request = response.get("UnprocessedKeys") or {}
         return _check_release(release, release_id, project_id), row
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -376,9 +386,18 @@ class ReleaseStore:
             release_id=release.release_id,
             deployed_at=deployed_at,
             version=(previous.version if previous else 0) + 1,
+            previous_release_id=previous.release_id if previous else None,
         )
         if previous is None:
             row_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(project_id)"}
+        elif previous.version == 0:
+            # A row written without our version counter (another tool, the RFC's
+            # bare three columns): lock on the release it names instead.
+            row_condition = {
+                "ConditionExpression": "attribute_not_exists(#v) AND release_id = :r",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": {":r": {"S": previous.release_id}},
+            }
         else:
             row_condition = {
                 "ConditionExpression": "#v = :v",

@@ -81,6 +81,15 @@ def resolve(query: dict[str, str], clients: Any = None) -> dict[str, str]:
     if row is not None:
         same = release is not None and row.release_id == release.release_id
         current = release if same else store.require_release(row.release_id, project.id)
+    record_key = ""
+    if release is not None:
+        # Equal before and after this release's deployment is recorded, and
+        # different once anything else is deployed there (e.g. `tracker rollback`
+        # outside Terraform): the recorder's trigger, so that re-applying the
+        # same release after such a change deploys it again.
+        recorded = row is not None and row.release_id == release.release_id
+        version = row.version if recorded and row else (row.version if row else 0) + 1
+        record_key = f"{release.release_id}@{version}"
     if release is None:
         release = current  # no release asked for: report what runs now
     result = {
@@ -88,6 +97,7 @@ def resolve(query: dict[str, str], clients: Any = None) -> dict[str, str]:
         "environment": environment_id,
         "release_id": release.release_id if release else "",
         "current_release_id": current.release_id if current else "",
+        "record_key": record_key,
     }
     if release is not None:
         missing = [s for s in project.service_ids if s not in release.images]

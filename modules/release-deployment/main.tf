@@ -54,9 +54,12 @@ data "external" "release" {
 resource "terraform_data" "record" {
   count = local.deploying ? 1 : 0
 
+  # record_key is "<release>@<row version once recorded>": stable after this
+  # deployment is recorded, new when anything else was deployed meanwhile.
   triggers_replace = {
     release_id  = data.external.release.result.release_id
     environment = var.environment
+    record_key  = data.external.release.result.record_key
   }
 
   # Shown by `terraform plan` when a deployment is about to happen: the

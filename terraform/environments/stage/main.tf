@@ -18,4 +18,7 @@ module "release" {
   requested_by_name = var.requested_by_name
   description       = var.description
   python            = var.python
+
+  releases_table_name    = var.releases_table_name
+  deployments_table_name = var.deployments_table_name
 }

@@ -39,3 +39,15 @@ variable "local_emulator" {
   type        = bool
   default     = false
 }
+
+variable "releases_table_name" {
+  description = "Name of the releases table (the CLI's `TRACKER_RELEASES_TABLE`)."
+  type        = string
+  default     = "tracker-releases"
+}
+
+variable "deployments_table_name" {
+  description = "Name of the deployments table (the CLI's `TRACKER_DEPLOYMENTS_TABLE`)."
+  type        = string
+  default     = "tracker-deployments"
+}
