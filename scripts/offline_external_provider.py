@@ -415,7 +415,7 @@ def _trace(message: str, **fields: str) -> None:
         "@level": "trace",
         "@message": message,
         "@module": "provider",
-        "@timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "@timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
         **fields,
     }
     with contextlib.suppress(OSError):

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
@@ -32,7 +32,7 @@ def iso8601(timestamp: float) -> str:
     # Truncated, never rounded: the entry must stay within the second that
     # ``deployed_at`` (int seconds) records.
     seconds, millis = divmod(int(timestamp * 1000), 1000)
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    moment = datetime.fromtimestamp(seconds, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
 
 
@@ -40,7 +40,7 @@ def epoch(date: str) -> float:
     """Unix time of an ISO 8601 date (a date without offset is taken as UTC)."""
     parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 

@@ -8,7 +8,7 @@ Markdown renders on any code host.
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tracker.project import Project
@@ -32,7 +32,7 @@ def collect(
     environments += [e for e in sorted(status) if e not in environments]
     return {
         "project": project.as_reference(),
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "environments": environments,
         "services": project.service_ids,
         "status": status,
