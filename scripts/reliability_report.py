@@ -17,6 +17,9 @@ from datetime import UTC, datetime
 CATEGORIES = [
     ("test_concurrency", "", "Load: concurrent deployments"),
     ("test_terraform", "test_hostile", "Injection"),
+    ("test_cli", "test_hostile", "Injection"),
+    ("test_cli", "test_make_passes", "Injection"),
+    ("test_cli", "test_rows_written", "Faults"),
     ("test_terraform", "test_failed_recorder", "Faults"),
     ("test_terraform", "test_unknown_release", "Bad input (Terraform path)"),
     ("test_faults", "", "Faults"),
