@@ -95,7 +95,3 @@ class AwsError(TrackerError):
         super().__init__(message)
         self.code = code  # the AWS error code, e.g. 'ResourceNotFoundException'
         self.response = response or {}
-
-
-class DriftError(TrackerError):
-    """``verify`` found disagreement between the tables and SSM."""

@@ -546,14 +546,3 @@ class ParameterStore:
         with ThreadPoolExecutor(max_workers=min(self.writers, len(items))) as pool:
             for _ in pool.map(put, items):
                 pass
-
-    def history(self, name: str) -> list[dict[str, Any]]:
-        """Every version of a parameter, oldest first (SSM keeps the last 100)."""
-        paginator = self._ssm.get_paginator("get_parameter_history")
-        pages = iter(paginator.paginate(Name=name))
-        versions: list[dict[str, Any]] = []
-        while True:
-            page = call(lambda: next(pages, None), "reading SSM parameter history")
-            if page is None:
-                return versions
-            versions.extend(page.get("Parameters", []))
