@@ -1,12 +1,24 @@
 # Release & deployment tracking (RFC 013). `make help` lists the targets.
+# Every target that needs the virtualenv sets it up first, once (the stamp
+# file below), so `make demo` and `make test` work as the first command of a
+# fresh clone.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
-PY := $(CURDIR)/$(VENV)/bin/python
-TRACKER := $(CURDIR)/$(VENV)/bin/tracker
+VENV_BIN := $(abspath $(VENV))/bin
+PY := $(VENV_BIN)/python
+TRACKER := $(VENV_BIN)/tracker
+SETUP_DONE := $(abspath $(VENV))/.setup-done
 PROJECT_FILE ?= $(or $(TRACKER_PROJECT_FILE),examples/bugfarm/.wellcome_project)
+# Roots: terraform/environment deploys any environment of any project;
+# terraform/store provisions the tables. TF_DIR lets a copy of terraform/ stand in.
+TF_DIR ?= terraform
+ROOT ?= $(TF_DIR)/environment
+# Terraform state and data directories, one per project and environment.
+STATE_DIR ?= $(CURDIR)/.tracker-state
 EMULATOR_PORT ?= 4566
+DEMO_DIR ?= $(CURDIR)/.demo
 
 # Offline: `make setup` writes .terraformrc (provider mirror + the external
 # stand-in). With internet access it is not written and Terraform uses the registry.
@@ -14,9 +26,11 @@ ifneq ($(wildcard $(CURDIR)/.terraformrc),)
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraformrc
 endif
 export TF_IN_AUTOMATION := 1
-export TF_VAR_python := $(PY)
 export TF_VAR_local_emulator := $(if $(AWS_ENDPOINT_URL),true,false)
 export TRACKER_PROJECT_FILE := $(abspath $(PROJECT_FILE))
+export TRACKER_STATE_DIR := $(abspath $(STATE_DIR))
+# Terraform's programs run `tracker` from PATH: this repository's.
+export PATH := $(VENV_BIN):$(PATH)
 # User-supplied values reach recipes as environment variables ("$$DESCRIPTION"),
 # never pasted into the shell command line, and $(value ...) stops make itself
 # from expanding them: quotes, `...` and $(...) stay text.
@@ -24,86 +38,101 @@ LABEL ?= latest
 USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME
 $(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
 export $(USER_VARS)
+WHO := --user "$$REQUESTED_BY" --user-name "$$REQUESTED_BY_NAME" --description "$$DESCRIPTION"
 
-TF_ROOTS := terraform/store terraform/environments/stage terraform/environments/prod
+TF_ROOTS := terraform/store terraform/environment
 TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deployment \
 	modules/deployed-images modules/deployed-images/examples/basic
+PY_DIRS := tracker scripts tests bench
 
-.PHONY: help setup test lint fmt store publish release deploy promote status demo down emulator bench bench-smoke report reliability
+.PHONY: help setup test lint fmt store publish release plan deploy promote status demo down emulator \
+	bench bench-smoke report reliability
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: ## Create .venv, install the package and dev tools, write the offline Terraform config.
+setup: $(SETUP_DONE) ## Create .venv with the package and dev tools, the offline Terraform config (once; `make -B setup` redoes it).
+
+$(SETUP_DONE): pyproject.toml tests/support/offline_terraform.py tests/support/external_provider.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@# Debian's chromium renders the HTML report in tests (needs root or sudo for apt).
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
-		|| echo "setup: could not install chromium (needs root); tests/test_report.py will fail until it is"
+		|| echo "setup: could not install chromium (needs root); tests/emulator/test_report.py will fail until it is"
 	@# Offline only; with internet access Terraform uses the registry and this may fail harmlessly.
-	$(PY) scripts/terraform_offline.py --python $(PY) --out $(CURDIR)/.terraformrc \
+	$(PY) tests/support/offline_terraform.py --python $(PY) --out $(CURDIR)/.terraformrc \
 		|| echo "setup: no offline provider mirror here; Terraform will use the registry"
+	touch $@
 
-test: ## Run the whole test suite (starts its own moto server; runs real terraform).
+test: $(SETUP_DONE) ## Run the whole test suite (starts its own moto server; runs real terraform).
 	$(PY) -m pytest
 
-lint: ## ruff, mypy, terraform fmt and validate of every module and root.
-	$(VENV)/bin/ruff check tracker scripts tests bench
-	$(VENV)/bin/ruff format --check tracker scripts tests bench
-	$(VENV)/bin/mypy
+lint: $(SETUP_DONE) ## ruff, mypy, terraform fmt and validate of every module and root.
+	$(VENV_BIN)/ruff check $(PY_DIRS)
+	$(VENV_BIN)/ruff format --check $(PY_DIRS)
+	$(VENV_BIN)/mypy
 	terraform fmt -check -recursive modules terraform bench
 	@for dir in $(TF_MODULES) $(TF_ROOTS); do \
 		echo "terraform validate $$dir"; \
-		TF_DATA_DIR=$(CURDIR)/.terraform-offline/validate/$$dir terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
-		TF_DATA_DIR=$(CURDIR)/.terraform-offline/validate/$$dir terraform -chdir=$$dir validate -no-color || exit 1; \
+		data=$(CURDIR)/.terraform-offline/validate/$$dir; \
+		TF_DATA_DIR=$$data terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
+		TF_DATA_DIR=$$data terraform -chdir=$$dir validate -no-color || exit 1; \
 	done
 
-fmt: ## Format Python and Terraform.
-	$(VENV)/bin/ruff format tracker scripts tests bench
-	$(VENV)/bin/ruff check --fix tracker scripts tests bench
+fmt: $(SETUP_DONE) ## Format Python and Terraform.
+	$(VENV_BIN)/ruff format $(PY_DIRS)
+	$(VENV_BIN)/ruff check --fix $(PY_DIRS)
 	terraform fmt -recursive modules terraform bench
 
-store: ## Apply terraform/store: the tracking tables and the project's namespace policies.
-	terraform -chdir=terraform/store init -input=false >/dev/null
-	terraform -chdir=terraform/store apply -auto-approve -input=false -var project_file=$(TRACKER_PROJECT_FILE)
+store: $(SETUP_DONE) ## Apply terraform/store: the tracking tables and the project's namespace policies.
+	TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform terraform -chdir=$(TF_DIR)/store init -input=false \
+		-backend-config=path=$(TRACKER_STATE_DIR)/store/terraform.tfstate >/dev/null
+	TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform terraform -chdir=$(TF_DIR)/store apply -auto-approve \
+		-input=false -var project_file=$(TRACKER_PROJECT_FILE)
 
-publish: ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest]
+publish: $(SETUP_DONE) ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest]
 	@test -n "$$SERVICE" -a -n "$$IMAGE" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest]" >&2; exit 2; }
 	$(TRACKER) publish "$$SERVICE" "$$IMAGE" --label "$$LABEL"
 
-release: ## Create a release from a label: make release [LABEL=latest] [DESCRIPTION=...]
+release: $(SETUP_DONE) ## Create a release from a label: make release [LABEL=latest] [DESCRIPTION=...]
 	$(TRACKER) release create --label "$$LABEL" --description "$$DESCRIPTION"
 
-deploy: ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|latest>
-	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make deploy ENV=stage RELEASE=<id|latest>" >&2; exit 2; }
-	$(PY) scripts/terraform_deploy.py deploy "$$ENV" "$$RELEASE"
+plan: $(SETUP_DONE) ## What deploy would do, changing nothing: make plan ENV=prod [RELEASE=<id|prefix|latest>]
+	@test -n "$$ENV" || { echo "usage: make plan ENV=prod [RELEASE=<id|prefix|latest>]" >&2; exit 2; }
+	$(TRACKER) terraform plan "$$ENV" $${RELEASE:+"$$RELEASE"} --root $(ROOT) $(WHO)
 
-promote: ## Promote through Terraform: make promote FROM=stage TO=prod
+deploy: $(SETUP_DONE) ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|prefix|latest>
+	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make deploy ENV=stage RELEASE=<id|prefix|latest>" >&2; exit 2; }
+	$(TRACKER) terraform deploy "$$ENV" "$$RELEASE" --root $(ROOT) $(WHO)
+
+promote: $(SETUP_DONE) ## Promote through Terraform: make promote FROM=stage TO=prod
 	@test -n "$$FROM" -a -n "$$TO" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }
-	$(PY) scripts/terraform_deploy.py promote "$$FROM" "$$TO"
+	$(TRACKER) terraform promote "$$FROM" "$$TO" --root $(ROOT) $(WHO)
 
-status: ## What runs where.
+status: $(SETUP_DONE) ## What runs where.
 	$(TRACKER) status
 
-reliability: ## Run the reliability tests and write docs/reliability.md from their results.
-	mkdir -p .demo
-	$(PY) -m pytest -q -o junit_family=legacy --junitxml=.demo/reliability.xml tests/test_concurrency.py tests/test_faults.py \
-		tests/test_bad_input.py tests/test_properties.py tests/test_policies.py tests/test_cli.py \
-		tests/test_terraform.py || true
-	$(PY) scripts/reliability_report.py .demo/reliability.xml docs/reliability.md
+report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [OUT=report.html]
+	$(TRACKER) report -o $(or $(OUT),report.html)
 
-bench: ## Benchmarks against a local moto server (a few minutes): docs/benchmarks.md and .json.
+reliability: $(SETUP_DONE) ## Run the reliability tests and write docs/reliability.md from their results.
+	mkdir -p $(DEMO_DIR)
+	$(PY) -m pytest -q -o junit_family=legacy --junitxml=$(DEMO_DIR)/reliability.xml \
+		tests/emulator tests/terraform/test_modules.py tests/terraform/test_policies.py || true
+	$(PY) scripts/reliability_report.py $(DEMO_DIR)/reliability.xml docs/reliability.md
+
+bench: $(SETUP_DONE) ## Benchmarks against a local moto server (a few minutes): docs/benchmarks.md and .json.
 	$(PY) bench/run.py --out-md docs/benchmarks.md --out-json docs/benchmarks.json
 
-bench-smoke: ## A tiny run of every benchmark section (< 1 minute; also part of make test).
+bench-smoke: $(SETUP_DONE) ## A tiny run of every benchmark section (< 1 minute; also part of make test).
 	$(PY) bench/run.py --smoke
 
-emulator: ## Start the local AWS emulator (moto server on 127.0.0.1:$(EMULATOR_PORT)).
-	$(PY) scripts/emulator.py start --port $(EMULATOR_PORT)
+emulator: $(SETUP_DONE) ## Start the local AWS emulator (moto server on 127.0.0.1:$(EMULATOR_PORT)).
+	$(PY) -m tests.support.emulator start --port $(EMULATOR_PORT) --state $(DEMO_DIR)
 
-down: ## Stop the local AWS emulator.
-	$(PY) scripts/emulator.py stop
+down: $(SETUP_DONE) ## Stop the local AWS emulator.
+	$(PY) -m tests.support.emulator stop --state $(DEMO_DIR)
 
-demo: ## The whole RFC flow on a local emulator, through Terraform and make promote.
-	EMULATOR_PORT=$(EMULATOR_PORT) bash scripts/demo.sh
+demo: $(SETUP_DONE) ## The whole RFC flow on a local emulator, through Terraform and make promote.
+	EMULATOR_PORT=$(EMULATOR_PORT) DEMO_DIR=$(DEMO_DIR) TF_DIR=$(TF_DIR) bash scripts/demo.sh

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import sys
 
-from tracker.aws import Clients
 from tracker.errors import TrackerError
-from tracker.project import load_project
-from tracker.store import ParameterStore, ReleaseStore
+from tracker.model.project import load_project
+from tracker.settings import Settings
+from tracker.stores.clients import Clients
+from tracker.stores.parameters import ParameterStore
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -26,9 +27,10 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
 
 def main() -> int:
     try:
-        project = load_project(None)
+        settings = Settings.resolve()
+        project = load_project(settings.project_file)
         clients = Clients()
-        releases = ReleaseStore(clients)
+        releases = settings.tracking_store(clients)
         rows = list(releases.latest_releases(project.id))
         deployments = releases.list_deployments(project.id)
         parameters = ParameterStore(clients).get_path_recursive(f"/{project.id}")

@@ -1,66 +1,62 @@
-"""Fixtures: one moto server on loopback for the session, reset before each test."""
+"""Fixtures shared by every kind of test: one emulator for the session, reset before each test.
+
+Tests are split by kind: ``unit/`` (no AWS), ``emulator/`` (the library and
+the CLI against a moto server over HTTP), ``terraform/`` (the real terraform
+binary against the same server). ``support/`` holds the test tooling: the
+emulator, the offline Terraform configuration and the ``external`` stand-in.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.aws_fixtures import create_tables, snapshot
+from tests.support.tables import create_tables, snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 BUGFARM = REPO / "examples" / "bugfarm" / ".wellcome_project"
 RELEASES = "tracker-releases"
 DEPLOYMENTS = "tracker-deployments"
 REGION = "eu-west-1"
+TRACKER_VARIABLES = (
+    "TRACKER_USER",
+    "TRACKER_PROJECT_FILE",
+    "TRACKER_RELEASES_TABLE",
+    "TRACKER_DEPLOYMENTS_TABLE",
+    "TRACKER_LATEST_RELEASES_INDEX",
+    "TRACKER_LATEST_DEPLOYMENTS_INDEX",
+    "TRACKER_STATE_DIR",
+    "TRACKER_TF_ROOT",
+    "TRACKER_BACKEND_CONFIG",
+)
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A real AWS HTTP endpoint (moto server) on 127.0.0.1, and the env that points at it."""
-    from tests.emulator import SerializedMotoServer
+    """A real AWS HTTP endpoint (moto server) on 127.0.0.1, and the environment that points at it."""
+    from tests.support.emulator import in_process
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = SerializedMotoServer()
-    server.start()
-    endpoint = server.endpoint
-    saved = dict(os.environ)
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-    )
-    for key in (
-        "AWS_PROFILE",
-        "TRACKER_USER",
-        "TRACKER_PROJECT_FILE",
-        "TRACKER_RELEASES_TABLE",
-        "TRACKER_DEPLOYMENTS_TABLE",
-    ):
-        os.environ.pop(key, None)
-    yield endpoint
-    os.environ.clear()
-    os.environ.update(saved)
-    server.stop()
+    with in_process() as endpoint:
+        for key in TRACKER_VARIABLES:
+            os.environ.pop(key, None)
+        yield endpoint
 
 
 def reset_moto(endpoint: str) -> None:
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).read()
+    from tests.support.emulator import reset
+
+    reset(endpoint)
 
 
 @pytest.fixture
 def aws(moto_endpoint: str) -> Any:
     """A clean emulator with the tracking tables; returns the tracker's Clients."""
-    from tracker.aws import Clients
+    from tracker.stores.clients import Clients
 
     reset_moto(moto_endpoint)
     clients = Clients()
@@ -69,7 +65,7 @@ def aws(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture
-def state(aws: Any):
+def state(aws: Any) -> Any:
     """A function returning everything written so far (tables and SSM)."""
     return lambda: snapshot(aws.dynamodb, aws.ssm, RELEASES, DEPLOYMENTS)
 
@@ -83,16 +79,17 @@ def bugfarm_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def project() -> Any:
-    from tracker.project import load_project
+    from tracker.model.project import load_project
 
     return load_project(BUGFARM)
 
 
 @pytest.fixture
 def stores(aws: Any) -> tuple[Any, Any]:
-    from tracker.store import ParameterStore, ReleaseStore
+    from tracker.stores.parameters import ParameterStore
+    from tracker.stores.tracking import TrackingStore
 
-    return ReleaseStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
+    return TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
 
 
 def write_project(path: Path, document: Any) -> Path:

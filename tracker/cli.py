@@ -1,20 +1,29 @@
 """The ``tracker`` command: a thin layer that parses arguments, calls the library, prints.
 
-Every expected failure is one line on stderr (``tracker: error: ...``) and a
-non-zero exit: 2 for bad input and usage, 1 for everything else.
+Every expected failure is one line on stderr (``tracker: error: ...``, written
+by :func:`tracker.errors.exit_with`) and a non-zero exit: 2 for bad input and
+usage, 1 for everything else.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.errors import TrackerError, one_line
+from tracker.errors import TrackerError, exit_with, warn
+from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.model.project import Project
+    from tracker.model.records import DeployResult, Drift, HistoryEntry, Release
+    from tracker.stores.clients import Clients
+    from tracker.stores.parameters import ParameterStore
+    from tracker.stores.tracking import TrackingStore
 
 OUTPUT = click.option(
     "--output",
@@ -32,11 +41,7 @@ USER = click.option(
 )
 USER_NAME = click.option("--user-name", help="Display name of --user. Default: the user id.")
 DESCRIPTION = click.option("--description", "-d", default="", help="Why (free text, ≤ 1024 chars).")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"tracker: error: {one_line(message)}", err=True)
-    sys.exit(code)
+RELEASE_HELP = "RELEASE is an id, a unique prefix of at least 8 characters, or 'latest'."
 
 
 class TrackerGroup(click.Group):
@@ -46,7 +51,7 @@ class TrackerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TrackerError as error:
-            fail(str(error), error.exit_code)
+            exit_with(str(error), error.exit_code)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
@@ -57,61 +62,51 @@ class TrackerGroup(click.Group):
             sys.exit(0)
         except click.UsageError as error:
             where = error.ctx.command_path if error.ctx else "tracker"
-            fail(f"{error.format_message()} (see '{where} --help')", 2)
+            exit_with(f"{error.format_message()} (see '{where} --help')", 2)
         except click.ClickException as error:
-            fail(error.format_message(), error.exit_code)
+            exit_with(error.format_message(), error.exit_code)
         except click.Abort:
-            fail("aborted", 130)
+            exit_with("aborted", 130)
         sys.exit(result if isinstance(result, int) else 0)
 
 
 @dataclass
 class Env:
-    """What the global options select; the stores are built on first use."""
+    """The settings the global options select; clients and stores are built on first use."""
 
-    project_file: str | None
-    releases_table: str | None
-    deployments_table: str | None
-    _clients: Any = None
+    settings: Settings
+    _clients: Clients | None = None
 
     @property
-    def clients(self) -> Any:
+    def clients(self) -> Clients:
         if self._clients is None:
-            from tracker.aws import Clients
+            from tracker.stores.clients import Clients
 
             self._clients = Clients()
         return self._clients
 
-    def project(self) -> Any:
-        from tracker.project import load_project
+    def project(self) -> Project:
+        from tracker.model.project import load_project
 
-        return load_project(self.project_file)
+        return load_project(self.settings.project_file)
 
-    def releases(self) -> Any:
-        from tracker.store import ReleaseStore, deployments_table_name, releases_table_name
+    def store(self) -> TrackingStore:
+        return self.settings.tracking_store(self.clients)
 
-        return ReleaseStore(
-            self.clients,
-            releases_table_name(self.releases_table),
-            deployments_table_name(self.deployments_table),
-        )
-
-    def parameters(self) -> Any:
-        from tracker.store import ParameterStore
+    def parameters(self) -> ParameterStore:
+        from tracker.stores.parameters import ParameterStore
 
         return ParameterStore(self.clients)
 
     def user_id(self, user: str | None) -> str:
-        if user:
-            return user
-        if os.environ.get("TRACKER_USER"):
-            return os.environ["TRACKER_USER"]
-        from tracker.aws import caller_identity
+        if user or self.settings.user:
+            return str(user or self.settings.user)
+        from tracker.stores.clients import caller_identity
 
         return caller_identity(self.clients)
 
     def person(self, user: str | None, user_name: str | None) -> dict[str, str]:
-        from tracker.releases import person
+        from tracker.workflows.releases import person
 
         return person(self.user_id(user), user_name)
 
@@ -161,16 +156,22 @@ def cli(
     /{project}/deployments/{environment}/{service} for Terraform to read.
 
     AWS region, credentials and endpoint come from the standard AWS
-    configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL...).
+    configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL...). The indexes
+    of the releases table are found by their key schema, or named by
+    TRACKER_LATEST_RELEASES_INDEX / TRACKER_LATEST_DEPLOYMENTS_INDEX.
 
     \b
     Example:
       tracker publish hatching 123.dkr.ecr.eu-west-1.amazonaws.com/hatching:abc123
-      tracker release create --description "Sprint 12"
-      tracker deploy 3f1c... stage
+      RID=$(tracker release create --description "Sprint 12" --quiet)
+      tracker deploy "$RID" stage
       tracker promote stage prod
     """
-    ctx.obj = Env(project_file, releases_table, deployments_table)
+    ctx.obj = Env(
+        Settings.resolve(
+            project_file=project_file, releases_table=releases_table, deployments_table=deployments_table
+        )
+    )
 
 
 @cli.command()
@@ -186,7 +187,7 @@ def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | N
     Example:
       tracker publish hatching 123.dkr.ecr.eu-west-1.amazonaws.com/hatching:abc123 --label latest
     """
-    from tracker.releases import publish_image
+    from tracker.workflows.releases import publish_image
 
     project = env.project()
     name = publish_image(
@@ -206,7 +207,7 @@ def images(env: Env, label: str, output: str) -> None:
     Example:
       tracker images --label stable --output json
     """
-    from tracker.releases import label_images
+    from tracker.workflows.releases import label_images
 
     found = label_images(env.project(), env.parameters(), label)
     if output == "json":
@@ -221,18 +222,18 @@ def release() -> None:
     """Create and read releases (snapshots of a label's images)."""
 
 
-def release_summary(row: dict[str, Any]) -> None:
-    manifest = row["release_manifest"]
-    click.echo(f"release     {row['release_id']}")
+def release_summary(release: Release) -> None:
+    manifest = release.release_manifest
+    click.echo(f"release     {release.release_id}")
     click.echo(f"project     {manifest['project']['id']} ({manifest['project']['name']})")
     click.echo(f"requested   {manifest['date_requested']} by {manifest['requested_by']['name']}")
-    if manifest["description"]:
-        click.echo(f"description {manifest['description']}")
+    if release.description:
+        click.echo(f"description {release.description}")
     click.echo("images:")
-    emit_images(manifest["images"])
-    if manifest["deployments"]:
+    emit_images(release.images)
+    if release.deployments:
         click.echo("deployments:")
-        for d in manifest["deployments"]:
+        for d in release.deployments:
             why = f" — {d['description']}" if d["description"] else ""
             click.echo(
                 f"  {d['date_requested']}  {d['environment']['id']}  by {d['requested_by']['name']}{why}"
@@ -244,7 +245,7 @@ def release_summary(row: dict[str, Any]) -> None:
 @DESCRIPTION
 @USER
 @USER_NAME
-@click.option("--from-release", help="Take services not named by --service from this release.")
+@click.option("--from-release", help="Take services not named by --service from this release (id, prefix).")
 @click.option(
     "--service",
     "services",
@@ -252,6 +253,7 @@ def release_summary(row: dict[str, Any]) -> None:
     help="With --from-release: a service to take from the label (repeatable).",
 )
 @click.option("--allow-duplicate", is_flag=True, help="Create it even if identical to the newest release.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the new release's id (for scripts).")
 @OUTPUT
 @pass_env
 def release_create(
@@ -263,24 +265,26 @@ def release_create(
     from_release: str | None,
     services: tuple[str, ...],
     allow_duplicate: bool,
+    quiet: bool,
     output: str,
 ) -> None:
     """Snapshot every service's image at a label into a new release.
 
     Refuses, writing nothing, if any service has no image at the label, or if
     the release would be identical to the newest one (unless --allow-duplicate).
+    The new release id is '{project_id}:{uuid}'.
 
     \b
     Examples:
-      tracker release create --label latest --description "Sprint 12"
-      tracker release create --from-release 3f1c... --service hatching   # hotfix one service
+      RID=$(tracker release create --label latest --description "Sprint 12" --quiet)
+      tracker release create --from-release 3f1c9b9e --service hatching   # hotfix one service
     """
-    from tracker.releases import create_release
+    from tracker.workflows.releases import create_release
 
     project = env.project()
     created = create_release(
         project,
-        env.releases(),
+        env.store(),
         env.parameters(),
         requested_by=env.person(user, user_name),
         label=label,
@@ -289,11 +293,12 @@ def release_create(
         services=list(services),
         allow_duplicate=allow_duplicate,
     )
-    for warning in created.warnings:
-        click.echo(f"tracker: warning: {warning}", err=True)
-    row = created.release.as_row()
-    if output == "json":
-        emit_json(row)
+    for message in created.warnings:
+        warn(message)
+    if quiet:
+        click.echo(created.release.release_id)
+    elif output == "json":
+        emit_json(created.release.as_row())
     else:
         click.echo(f"created release {created.release.release_id}")
         emit_images(created.release.images)
@@ -306,17 +311,19 @@ def release_create(
 def release_show(env: Env, release_id: str, output: str) -> None:
     """Show a release: its row of the releases table and its manifest.
 
+    RELEASE_ID is an id, a unique prefix of at least 8 characters, or 'latest'.
+
     \b
     Example:
-      tracker release show 3f1c9b9e-... --output json
+      tracker release show 3f1c9b9e --output json
     """
-    from tracker.releases import show_release
+    from tracker.workflows.releases import resolve_release
 
-    row = show_release(env.project(), env.releases(), release_id).as_row()
+    found = resolve_release(env.project(), env.store(), release_id)
     if output == "json":
-        emit_json(row)
+        emit_json(found.as_row())
     else:
-        release_summary(row)
+        release_summary(found)
 
 
 @release.command("list")
@@ -324,36 +331,28 @@ def release_show(env: Env, release_id: str, output: str) -> None:
 @OUTPUT
 @pass_env
 def release_list(env: Env, limit: int, output: str) -> None:
-    """List the newest releases of the project (GSI latest_releases).
+    """List the newest releases of the project (the latest-releases index).
 
     \b
     Example:
       tracker release list --limit 5
     """
-    from tracker.releases import iso8601, list_releases
+    from tracker.model.clock import iso8601
+    from tracker.workflows.releases import list_releases
 
-    found = list_releases(env.project(), env.releases(), limit)
+    found = list_releases(env.project(), env.store(), limit)
     if output == "json":
         emit_json([r.as_row() for r in found])
         return
     for r in found:
-        deployed = sorted({d["environment"]["id"] for d in r.release_manifest["deployments"]})
+        deployed = sorted({d["environment"]["id"] for d in r.deployments})
         where = f"  deployed: {', '.join(deployed)}" if deployed else ""
-        text = r.release_manifest["description"]
-        click.echo(f"{r.release_id}  {iso8601(r.created_at)}  {text}{where}")
+        click.echo(f"{r.release_id}  {iso8601(r.created_at)}  {r.description}{where}")
 
 
-def report_deploy(result: Any, output: str) -> None:
+def report_deploy(result: DeployResult, output: str) -> None:
     if output == "json":
-        emit_json(
-            {
-                "release_id": result.release.release_id,
-                "environment_id": result.environment_id,
-                "recorded": result.recorded,
-                "superseded_by": result.superseded_by,
-                "images": result.images,
-            }
-        )
+        emit_json(result.as_dict())
         return
     verb = "deployed" if result.recorded else "already deployed (nothing recorded; SSM checked)"
     click.echo(f"{verb}: release {result.release.release_id} -> {result.environment_id}")
@@ -384,18 +383,20 @@ def deploy(
 ) -> None:
     """Record a deployment of a release to an environment and write its SSM parameters.
 
+    RELEASE_ID is an id, a unique prefix of at least 8 characters, or 'latest'.
     Deploying the release an environment already runs records nothing and
     only makes SSM match (safe to re-run after a failure).
 
     \b
-    Example:
-      tracker deploy 3f1c9b9e-... stage --description "Testing sprint 12"
+    Examples:
+      tracker deploy 3f1c9b9e stage --description "Testing sprint 12"
+      tracker deploy latest stage
     """
-    from tracker.deployments import deploy as do_deploy
+    from tracker.workflows.deployments import deploy as do_deploy
 
     result = do_deploy(
         env.project(),
-        env.releases(),
+        env.store(),
         env.parameters(),
         release_id,
         environment_id,
@@ -428,11 +429,11 @@ def promote(
     Example:
       tracker promote stage prod --description "Release sprint 12"
     """
-    from tracker.deployments import promote as do_promote
+    from tracker.workflows.deployments import promote as do_promote
 
     result = do_promote(
         env.project(),
-        env.releases(),
+        env.store(),
         env.parameters(),
         from_environment,
         to_environment,
@@ -452,30 +453,28 @@ def status(env: Env, output: str) -> None:
     Example:
       tracker status --output json
     """
-    from tracker.deployments import status as do_status
-    from tracker.releases import iso8601
+    from tracker.model.clock import iso8601
+    from tracker.workflows.audit import status as do_status
 
-    found = do_status(env.project(), env.releases())
+    found = do_status(env.project(), env.store())
     if output == "json":
-        emit_json({e: {"release_id": v["release_id"], "images": v["images"]} for e, v in found.items()})
+        emit_json({s.environment_id: {"release_id": s.release_id, "images": s.images} for s in found})
         return
     if not found:
         click.echo("nothing deployed yet")
-    for environment_id, value in found.items():
-        click.echo(
-            f"{environment_id}: release {value['release_id']} (deployed {iso8601(value['deployed_at'])})"
-        )
-        emit_images(value["images"])
+    for s in found:
+        click.echo(f"{s.environment_id}: release {s.release_id} (deployed {iso8601(s.deployed_at)})")
+        emit_images(s.images)
 
 
-def _history_text(entries: list[dict[str, Any]], show_env: bool) -> None:
+def _history_text(entries: list[HistoryEntry], show_env: bool) -> None:
     if not entries:
         click.echo("no deployments yet")
     for e in entries:
-        env = f"{e['environment']['id']}  " if show_env else ""
-        why = f" — {e['description']}" if e["description"] else ""
-        click.echo(f"{e['date_requested']}  {env}{e['release_id']}  by {e['requested_by']['name']}{why}")
-        emit_images(e["images"], indent="    ")
+        where = f"{e.environment['id']}  " if show_env else ""
+        why = f" — {e.description}" if e.description else ""
+        click.echo(f"{e.date_requested}  {where}{e.release_id}  by {e.requested_by['name']}{why}")
+        emit_images(e.images, indent="    ")
 
 
 @cli.command()
@@ -487,21 +486,21 @@ def _history_text(entries: list[dict[str, Any]], show_env: bool) -> None:
 def history(env: Env, environment_id: str | None, all_environments: bool, limit: int, output: str) -> None:
     """Deployments, newest first: release, images, who, when and why.
 
-    Reads the latest_deployments GSI and stops as soon as the LIMIT newest are
-    certain (no table scan).
+    Reads the latest-deployments index and stops as soon as the LIMIT newest
+    are certain (no table scan).
 
     \b
     Examples:
       tracker history prod --limit 5
       tracker history --all --output json
     """
-    from tracker.deployments import history as do_history
+    from tracker.workflows.history import history as do_history
 
     if bool(environment_id) == all_environments:
         raise click.UsageError("give either ENVIRONMENT_ID or --all")
-    entries = do_history(env.project(), env.releases(), environment_id, limit)
+    entries = do_history(env.project(), env.store(), environment_id, limit)
     if output == "json":
-        emit_json(entries)
+        emit_json([e.as_dict() for e in entries])
     else:
         _history_text(entries, show_env=all_environments)
 
@@ -512,45 +511,45 @@ def history(env: Env, environment_id: str | None, all_environments: bool, limit:
 @OUTPUT
 @pass_env
 def diff(env: Env, a: str, b: str, output: str) -> None:
-    """Compare the images of A and B (each an environment or a release id).
+    """Compare the images of A and B (each an environment or a release id, prefix or 'latest').
 
     Exit code 0 when they run the same images, 1 when they differ, 2 on error.
 
     \b
     Examples:
       tracker diff stage prod           # what would promoting stage to prod change?
-      tracker diff prod 3f1c9b9e-...    # what would deploying that release to prod change?
+      tracker diff prod latest          # what would deploying the newest release to prod change?
     """
-    from tracker.deployments import diff_images, resolve_images
+    from tracker.model.records import compare_images
+    from tracker.workflows.audit import resolve_images
 
     try:
-        project, releases = env.project(), env.releases()
-        label_a, images_a = resolve_images(project, releases, a)
-        label_b, images_b = resolve_images(project, releases, b)
+        project, store = env.project(), env.store()
+        label_a, images_a = resolve_images(project, store, a)
+        label_b, images_b = resolve_images(project, store, b)
     except TrackerError as error:
-        fail(str(error), 2)  # like diff(1): 1 means "they differ", so errors are 2
-    rows = diff_images(images_a, images_b)
-    differ = any(r["change"] != "same" for r in rows)
+        exit_with(str(error), 2)  # like diff(1): 1 means "they differ", so errors are 2
+    changes = compare_images(images_a, images_b)
+    differ = any(c.change != "same" for c in changes)
     if output == "json":
-        emit_json({"from": label_a, "to": label_b, "differ": differ, "services": rows})
+        emit_json(
+            {"from": label_a, "to": label_b, "differ": differ, "services": [c.as_dict() for c in changes]}
+        )
     else:
         click.echo(f"from {label_a}")
         click.echo(f"to   {label_b}")
-        width = max((len(r["service"]) for r in rows), default=0)
-        for r in rows:
-            if r["change"] == "same":
-                click.echo(f"  {r['service'].ljust(width)}  same     {r['to']}")
+        width = max((len(c.service) for c in changes), default=0)
+        for c in changes:
+            if c.change == "same":
+                click.echo(f"  {c.service.ljust(width)}  same     {c.after}")
             else:
-                click.echo(
-                    f"  {r['service'].ljust(width)}  {r['change'].ljust(7)}  "
-                    f"{r['from'] or '(none)'} -> {r['to'] or '(none)'}"
-                )
+                click.echo(f"  {c.service.ljust(width)}  {c.change.ljust(7)}  {c.describe()}")
     sys.exit(1 if differ else 0)
 
 
 @cli.command()
 @click.argument("environment_id")
-@click.option("--to", "to_release", help="Release id to roll back to (default: the previous one).")
+@click.option("--to", "to_release", help="Release to roll back to (id, prefix; default: the previous one).")
 @DESCRIPTION
 @USER
 @USER_NAME
@@ -573,13 +572,13 @@ def rollback(
     \b
     Examples:
       tracker rollback prod --description "hatching crashes on start"
-      tracker rollback prod --to 3f1c9b9e-...
+      tracker rollback prod --to 3f1c9b9e
     """
-    from tracker.deployments import rollback as do_rollback
+    from tracker.workflows.deployments import rollback as do_rollback
 
     result = do_rollback(
         env.project(),
-        env.releases(),
+        env.store(),
         env.parameters(),
         environment_id,
         requested_by=env.person(user, user_name),
@@ -589,9 +588,9 @@ def rollback(
     report_deploy(result, output)
 
 
-def _report_drift(drifts: list[Any], output: str, verb: str) -> None:
+def _report_drift(drifts: list[Drift], output: str, verb: str) -> None:
     if output == "json":
-        emit_json([dict(d.__dict__, message=str(d)) for d in drifts])
+        emit_json([d.as_dict() for d in drifts])
     elif drifts:
         for d in drifts:
             click.echo(f"{verb}: {d}")
@@ -614,9 +613,9 @@ def verify(env: Env, environment_id: str | None, output: str) -> None:
       tracker verify            # every environment
       tracker verify prod --output json
     """
-    from tracker.deployments import verify as do_verify
+    from tracker.workflows.audit import verify as do_verify
 
-    drifts = do_verify(env.project(), env.releases(), env.parameters(), environment_id)
+    drifts = do_verify(env.project(), env.store(), env.parameters(), environment_id)
     _report_drift(drifts, output, "drift")
     if drifts:
         sys.exit(1)
@@ -637,10 +636,10 @@ def repair(env: Env, environment_id: str | None, user: str | None, output: str) 
     Example:
       tracker repair prod
     """
-    from tracker.deployments import repair as do_repair
+    from tracker.workflows.audit import repair as do_repair
 
     repaired = do_repair(
-        env.project(), env.releases(), env.parameters(), environment_id, user_id=env.user_id(user)
+        env.project(), env.store(), env.parameters(), environment_id, user_id=env.user_id(user)
     )
     _report_drift(repaired, output, "repaired")
 
@@ -665,21 +664,174 @@ def report(env: Env, fmt: str, out: str | None, limit: int) -> None:
       tracker report -o release-report.html
       tracker report --output markdown >> "$GITHUB_STEP_SUMMARY"
     """
-    from tracker.deployments import history, status
     from tracker.report import collect, render_html, render_markdown
+    from tracker.workflows.audit import status as do_status
+    from tracker.workflows.history import history as do_history
 
-    project, releases = env.project(), env.releases()
-    data = collect(project, status(project, releases), history(project, releases, None, limit))
+    project, store = env.project(), env.store()
+    data = collect(project, do_status(project, store), do_history(project, store, None, limit))
     text = render_html(data) if fmt == "html" else render_markdown(data)
     if out:
         try:
             with open(out, "w", encoding="utf-8") as file:
                 file.write(text)
         except OSError as error:
-            fail(f"cannot write {out}: {error.strerror}", 2)
+            exit_with(f"cannot write {out}: {error.strerror}", 2)
         click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=False)
+
+
+# -- Terraform ----------------------------------------------------------------------------------
+@cli.group(cls=TrackerGroup)
+def terraform() -> None:
+    """Run Terraform for an environment, and the programs Terraform runs.
+
+    plan/deploy/promote apply a root that uses modules/release-deployment
+    (this repository's terraform/environment, or your own) for one environment
+    of the project, with Terraform state kept per project and environment.
+    resolve/record are what the module runs; you do not call them yourself.
+    """
+
+
+ROOT = click.option(
+    "--root",
+    envvar="TRACKER_TF_ROOT",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Terraform root using modules/release-deployment. Default: $TRACKER_TF_ROOT, else here.",
+)
+STATE_DIR = click.option(
+    "--state-dir",
+    envvar="TRACKER_STATE_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where state and data directories go: STATE_DIR/PROJECT/ENVIRONMENT. "
+    "Default: $TRACKER_STATE_DIR, else ROOT/.tracker-state.",
+)
+BACKEND = click.option(
+    "--backend-config",
+    "backend_config",
+    multiple=True,
+    envvar="TRACKER_BACKEND_CONFIG",
+    help="KEY=VALUE for terraform init -backend-config; {project} and {environment} are filled in "
+    "(repeatable; default: the local backend's path under STATE_DIR). "
+    "E.g. 'key=release-tracker/{project}/{environment}.tfstate' for S3.",
+)
+
+
+def _stack(root: Path, state_dir: Path | None, backend_config: tuple[str, ...]) -> Any:
+    from tracker.terraform.adapter import LOCAL_BACKEND, EnvironmentRoot
+
+    return EnvironmentRoot(root, state_dir or root / ".tracker-state", list(backend_config) or LOCAL_BACKEND)
+
+
+def _run_stack(
+    env: Env, command: str, environment_id: str, extra: dict[str, str], options: dict[str, Any]
+) -> None:
+    """Check what can be checked without AWS (before Terraform starts), then plan or apply."""
+    from tracker.model import schema
+    from tracker.model.project import resolve_path
+
+    project = env.project()
+    project.environment(environment_id)
+    schema.check_text("description", options["description"], schema.limit("description"))
+    if extra.get("release_id") and extra["release_id"] != "latest":
+        schema.check_release_ref(extra["release_id"])
+    if extra.get("from_environment"):
+        schema.check_id("environment id", extra["from_environment"])
+    variables = {
+        "project_file": str(resolve_path(env.settings.project_file).resolve()),
+        "environment": environment_id,
+        "requested_by": options["user"] or "",
+        "requested_by_name": options["user_name"] or "",
+        "description": options["description"],
+        **extra,
+    }
+    stack = _stack(options["root"], options["state_dir"], options["backend_config"])
+    run = stack.plan if command == "plan" else stack.apply
+    run(project.id, environment_id, variables)
+
+
+def _terraform_command(function: Any) -> Any:
+    for option in (BACKEND, STATE_DIR, ROOT, USER_NAME, USER, DESCRIPTION):
+        function = option(function)
+    return pass_env(function)
+
+
+@terraform.command("deploy")
+@click.argument("environment_id")
+@click.argument("release_id")
+@_terraform_command
+def terraform_deploy(env: Env, environment_id: str, release_id: str, **options: Any) -> None:
+    """terraform apply of ROOT for ENVIRONMENT_ID with RELEASE_ID (id, prefix or 'latest').
+
+    \b
+    Example:
+      tracker terraform deploy stage latest --root terraform/environment
+    """
+    _run_stack(env, "apply", environment_id, {"release_id": release_id}, options)
+
+
+@terraform.command("promote")
+@click.argument("from_environment")
+@click.argument("to_environment")
+@_terraform_command
+def terraform_promote(env: Env, from_environment: str, to_environment: str, **options: Any) -> None:
+    """terraform apply of ROOT for TO_ENVIRONMENT with the release FROM_ENVIRONMENT runs.
+
+    \b
+    Example:
+      tracker terraform promote stage prod --root terraform/environment
+    """
+    _run_stack(env, "apply", to_environment, {"from_environment": from_environment}, options)
+
+
+@terraform.command("plan")
+@click.argument("environment_id")
+@click.argument("release_id", required=False)
+@click.option("--from", "from_environment", help="Plan promoting what this environment runs.")
+@_terraform_command
+def terraform_plan(
+    env: Env, environment_id: str, release_id: str | None, from_environment: str | None, **options: Any
+) -> None:
+    """terraform plan of ROOT for ENVIRONMENT_ID: what deploy would do, changing nothing.
+
+    Without RELEASE_ID (or --from), the plan shows what the environment runs.
+
+    \b
+    Example:
+      tracker terraform plan prod latest --root terraform/environment
+    """
+    extra = {"release_id": release_id or "", "from_environment": from_environment or ""}
+    _run_stack(env, "plan", environment_id, extra, options)
+
+
+@terraform.command("resolve")
+def terraform_resolve() -> None:
+    """The external data source program: a query on stdin, the deployment plan on stdout.
+
+    \b
+    Example (what modules/release-deployment runs):
+      echo '{"project_file": ".wellcome_project", "environment": "stage"}' | tracker terraform resolve
+    """
+    from tracker.terraform.programs import resolve_main
+
+    resolve_main()
+
+
+@terraform.command("record")
+def terraform_record() -> None:
+    """The local-exec recorder: records the deployment TRACKER_* variables describe.
+
+    \b
+    Example (what modules/release-deployment runs):
+      TRACKER_PROJECT_FILE=.wellcome_project TRACKER_RELEASE_ID=... TRACKER_ENVIRONMENT=stage \\
+        tracker terraform record
+    """
+    from tracker.terraform.programs import record_main
+
+    record_main()
 
 
 def main() -> None:

@@ -1,10 +1,15 @@
-"""The named exceptions of the library.
+"""The named exceptions of the library, and the one place that reports them.
 
-The CLI and the Terraform programs turn each into one line on stderr and a
-non-zero exit; nothing else is expected to escape.
+Every entry point (the ``tracker`` CLI, the programs Terraform runs, the
+Terraform adapter) ends an expected failure with :func:`exit_with`: one line
+``tracker: error: ...`` on stderr and a non-zero exit. Nothing else is
+expected to escape.
 """
 
 from __future__ import annotations
+
+import sys
+from typing import NoReturn
 
 
 class TrackerError(Exception):
@@ -18,6 +23,18 @@ def one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def exit_with(message: str, code: int = 1) -> NoReturn:
+    """Write ``tracker: error: MESSAGE`` (one line) on stderr and exit with ``code``."""
+    sys.stderr.write(f"tracker: error: {one_line(message)}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def warn(message: str) -> None:
+    """Write ``tracker: warning: MESSAGE`` (one line) on stderr."""
+    sys.stderr.write(f"tracker: warning: {one_line(message)}\n")
+
+
 class InvalidInputError(TrackerError):
     """A value given by the user is malformed (an id, a URI, a description...)."""
 
@@ -28,6 +45,14 @@ class ProjectManifestError(InvalidInputError):
     """The project manifest (``.wellcome_project``) is unreadable, malformed or invalid."""
 
 
+class QueryError(InvalidInputError):
+    """The query or environment a Terraform program received is not what the module sends."""
+
+
+class AmbiguousReleaseError(InvalidInputError):
+    """A release id prefix matches more than one release."""
+
+
 class ReleaseManifestError(TrackerError):
     """A release manifest would not satisfy the schema (refused before writing)."""
 
@@ -35,11 +60,12 @@ class ReleaseManifestError(TrackerError):
 class MissingImagesError(TrackerError):
     """A label has no image for some services of the project."""
 
-    def __init__(self, project_id: str, label: str, services: list[str]) -> None:
+    def __init__(self, project_id: str, label: str, services: list[str], where: str = "") -> None:
         self.services = services
+        looked = f" (looked in SSM {where})" if where else ""
         super().__init__(
             f"label '{label}' of project '{project_id}' has no image for "
-            f"service(s): {', '.join(services)}; publish them first "
+            f"service(s): {', '.join(services)}{looked}; publish them first "
             f"(tracker publish SERVICE_ID IMAGE_URI --label {label})"
         )
 
@@ -50,6 +76,10 @@ class ReleaseNotFoundError(TrackerError):
 
 class WrongProjectError(TrackerError):
     """The release belongs to another project."""
+
+
+class IncompleteReleaseError(TrackerError):
+    """A release lacks an image for a service of the project manifest."""
 
 
 class UnknownEnvironmentError(TrackerError):
@@ -85,7 +115,11 @@ class ManifestTooLargeError(TrackerError):
 
 
 class MissingTableError(TrackerError):
-    """A DynamoDB table the tracker needs does not exist."""
+    """A DynamoDB table or index the tracker needs does not exist (named, with region and account)."""
+
+
+class TerraformError(TrackerError):
+    """A Terraform command failed (its own output has been shown)."""
 
 
 class AwsError(TrackerError):

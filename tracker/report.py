@@ -11,7 +11,8 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.project import Project
+from tracker.model.project import Project
+from tracker.model.records import EnvironmentStatus, HistoryEntry, short_id
 
 PALETTE = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#4f46e5", "#65a30d"]
 
@@ -25,18 +26,19 @@ def image_tag(uri: str) -> str:
 
 
 def collect(
-    project: Project, status: dict[str, dict[str, Any]], timeline: list[dict[str, Any]]
+    project: Project, status: list[EnvironmentStatus], timeline: list[HistoryEntry]
 ) -> dict[str, Any]:
     """The report's data: one row per service, one column per environment."""
-    environments = list(project.environments or {}) or sorted(status)
-    environments += [e for e in sorted(status) if e not in environments]
+    by_environment = {s.environment_id: {"release_id": s.release_id, "images": s.images} for s in status}
+    environments = list(project.environments or {}) or sorted(by_environment)
+    environments += [e for e in sorted(by_environment) if e not in environments]
     return {
         "project": project.as_reference(),
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "environments": environments,
         "services": project.service_ids,
-        "status": status,
-        "timeline": timeline,
+        "status": by_environment,
+        "timeline": [entry.as_dict() for entry in timeline],
     }
 
 
@@ -57,7 +59,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         for env in envs:
             image = status.get(env, {}).get("images", {}).get(service)
             release = status.get(env, {}).get("release_id", "")
-            cells.append(f"`{image_tag(image)}` ({release[:8]})" if image else "—")
+            cells.append(f"`{image_tag(image)}` ({short_id(release)})" if image else "—")
         lines.append(f"| {service} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -70,7 +72,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         why = entry["description"].replace("|", "\\|").replace("\n", " ")
         lines.append(
             f"| {entry['date_requested']} | {entry['environment']['id']} | "
-            f"`{entry['release_id'][:8]}` | {entry['requested_by']['name']} | {why} |"
+            f"`{short_id(entry['release_id'])}` | {entry['requested_by']['name']} | {why} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -120,16 +122,17 @@ def render_html(data: dict[str, Any]) -> str:
             cells.append(
                 f'<td class="{"diff" if differs else ""}" title="{e(image)}">'
                 f'<span class="tag" style="background:{_color(release, colors)}">{e(image_tag(image))}</span>'
-                f'<div class="rel">release {e(release[:8])}</div></td>'
+                f'<div class="rel">release {e(short_id(release))}</div></td>'
             )
         rows.append(f"<tr><th>{e(service)}</th>{''.join(cells)}</tr>")
     items = []
     for entry in data["timeline"]:
         why = f' — <span class="why">{e(entry["description"])}</span>' if entry["description"] else ""
         color = _color(entry["release_id"], colors)
+        short = e(short_id(entry["release_id"]))
         items.append(
             f'<li style="--c:{color}"><span class="when">{e(entry["date_requested"])}</span> '
-            f"<b>{e(entry['environment']['id'])}</b> ← release <code>{e(entry['release_id'][:8])}</code> "
+            f"<b>{e(entry['environment']['id'])}</b> ← release <code>{short}</code> "
             f"by {e(entry['requested_by']['name'])}{why}</li>"
         )
     timeline = "".join(items) or "<li>No deployments yet.</li>"

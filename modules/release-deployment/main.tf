@@ -1,43 +1,29 @@
-data "aws_caller_identity" "current" {}
+# Everything this module decides, it asks the tracker: the module reads no
+# file and parses no manifest. The tracker is the installed package's own
+# command (`tracker` on PATH, or var.tracker_command), so the module works
+# wherever its folder is copied.
 
 locals {
-  scripts = abspath("${path.module}/../../scripts")
+  plan    = data.external.plan.result
+  images  = jsondecode(local.plan.images)
+  changes = jsondecode(local.plan.changes)
 
   project_file = abspath(var.project_file)
-  project_id   = jsondecode(file(var.project_file)).project.id
-  requested_by = coalesce(var.requested_by, data.aws_caller_identity.current.arn)
-
-  deploying = var.release_id != null
-
-  images = {
-    for key, value in data.external.release.result : trimprefix(key, "image.") => value
-    if startswith(key, "image.")
-  }
-  current_images = {
-    for key, value in data.external.release.result : trimprefix(key, "current.") => value
-    if startswith(key, "current.")
-  }
-
-  # Per service: what the environment runs now and what it will run.
-  image_changes = {
-    for service, image in local.images : service => (
-      lookup(local.current_images, service, "(none)") == image
-      ? "unchanged: ${image}"
-      : "${lookup(local.current_images, service, "(none)")} -> ${image}"
-    )
-  }
 }
 
-# Resolves the release (it exists, belongs to the project and has an image for
-# every service) and what the environment runs now. Read-only: Terraform runs
-# it on every plan and refresh.
-data "external" "release" {
-  program = [var.python, "${local.scripts}/resolve_release.py"]
+# The deployment plan: which release (an id, a prefix, `latest`, or what
+# from_environment runs), that it belongs to the project and has an image for
+# every service, what the environment runs now and what will change.
+# Read-only: Terraform runs it on every plan and refresh. Null query values
+# are dropped, so the tracker's own settings (TRACKER_* variables) apply.
+data "external" "plan" {
+  program = concat(var.tracker_command, ["terraform", "resolve"])
 
   query = {
     project_file      = local.project_file
     environment       = var.environment
-    release_id        = coalesce(var.release_id, "")
+    release_id        = var.release_id
+    from_environment  = var.from_environment
     releases_table    = var.releases_table_name
     deployments_table = var.deployments_table_name
   }
@@ -46,43 +32,46 @@ data "external" "release" {
 # Records the deployment and writes /{project}/deployments/{environment}/*.
 # local-exec is the escape hatch because the tracking tables are an audit log
 # that Terraform must append to, not a resource it owns: destroying this
-# resource deletes no history. Values reach the program only through
+# resource deletes no history. Values reach the recorder only through
 # `environment`, never through the command line. The recorder is idempotent:
 # when the environment already runs the release it records nothing, so a
 # re-run after a failed apply (the resource is then tainted) converges
 # without a duplicate entry.
 resource "terraform_data" "record" {
-  count = local.deploying ? 1 : 0
+  # No key only when nothing is asked for and nothing runs there. Without a
+  # release, the key is what runs now: a plan that only reads changes nothing.
+  count = local.plan.record_key == "" ? 0 : 1
 
   # record_key is "<release>@<row version once recorded>": stable after this
   # deployment is recorded, new when anything else was deployed meanwhile.
   triggers_replace = {
-    release_id  = data.external.release.result.release_id
     environment = var.environment
-    record_key  = data.external.release.result.record_key
+    record_key  = local.plan.record_key
   }
 
   # Shown by `terraform plan` when a deployment is about to happen: the
   # release, and per service the image running now -> the one it will run.
   input = {
-    release_id         = data.external.release.result.release_id
-    current_release_id = data.external.release.result.current_release_id
-    image_changes      = local.image_changes
+    release_id         = local.plan.release_id
+    current_release_id = local.plan.current_release_id
+    image_changes      = local.changes
   }
 
   provisioner "local-exec" {
-    interpreter = [var.python, "${local.scripts}/record_deployment.py"]
+    interpreter = concat(var.tracker_command, ["terraform"])
     command     = "record"
 
     environment = {
-      TRACKER_PROJECT_FILE      = local.project_file
-      TRACKER_RELEASE_ID        = data.external.release.result.release_id
-      TRACKER_ENVIRONMENT       = var.environment
-      TRACKER_REQUESTED_BY      = local.requested_by
-      TRACKER_REQUESTED_BY_NAME = coalesce(var.requested_by_name, local.requested_by)
-      TRACKER_DESCRIPTION       = var.description
-      TRACKER_RELEASES_TABLE    = var.releases_table_name
-      TRACKER_DEPLOYMENTS_TABLE = var.deployments_table_name
+      for name, value in {
+        TRACKER_PROJECT_FILE      = local.project_file
+        TRACKER_RELEASE_ID        = local.plan.release_id
+        TRACKER_ENVIRONMENT       = var.environment
+        TRACKER_REQUESTED_BY      = var.requested_by
+        TRACKER_REQUESTED_BY_NAME = var.requested_by_name
+        TRACKER_DESCRIPTION       = var.description
+        TRACKER_RELEASES_TABLE    = var.releases_table_name
+        TRACKER_DEPLOYMENTS_TABLE = var.deployments_table_name
+      } : name => value if value != null
     }
   }
 

@@ -1,14 +1,19 @@
 output "project_id" {
-  description = "The project's id, from its manifest."
-  value       = local.project_id
+  description = "The project's id (`project.id` of its manifest), as the tracker read it."
+  value       = local.plan.project_id
 }
 
 output "release_id" {
-  description = "Id of the release deployed (resolved when `latest` was asked for), or the environment's current release when `release_id` is `null`."
-  value       = data.external.release.result.release_id
+  description = "Id of the release deployed (resolved from `latest`, a prefix or `from_environment`), or the environment's current release when neither `release_id` nor `from_environment` is set; `\"\"` when nothing is deployed."
+  value       = local.plan.release_id
 }
 
 output "images" {
-  description = "Map of service id to image URI of the release, for the stack's own resources (e.g. ECS task definitions)."
+  description = "Map of service id to image URI of that release, for the stack's own resources (e.g. ECS task definitions)."
   value       = local.images
+}
+
+output "image_changes" {
+  description = "Map of service id to what deploying the release changes: `OLD -> NEW`, `(none) -> NEW` or `unchanged: URI`."
+  value       = local.changes
 }

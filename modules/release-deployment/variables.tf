@@ -1,5 +1,5 @@
 variable "project_file" {
-  description = "Path to the project manifest (`.wellcome_project`, RFC 013) of the project to deploy."
+  description = "Path to the project manifest (`.wellcome_project`, RFC 013) of the project to deploy; relative paths are relative to the directory Terraform runs in."
   type        = string
 }
 
@@ -8,19 +8,30 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.environment)) && !can(regex("^(?i)(aws|ssm)", var.environment))
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.environment)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM])", var.environment))
     error_message = "The environment must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm'."
   }
 }
 
 variable "release_id" {
-  description = "Id of the release to deploy, or `latest` for the project's newest release. `null` deploys nothing and only reads what the environment runs."
+  description = "Release to deploy: an id, a unique prefix of at least 8 characters, or `latest` for the project's newest release. `null` (with `from_environment` also `null`) deploys nothing and only reads what the environment runs."
   type        = string
   default     = null
 }
 
+variable "from_environment" {
+  description = "Promotion: deploy the release this environment runs (instead of `release_id`, which must then be `null`)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.from_environment == null || (can(regex("^[A-Za-z0-9_.-]{1,128}$", var.from_environment)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM])", var.from_environment)))
+    error_message = "The from_environment must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm'."
+  }
+}
+
 variable "requested_by" {
-  description = "Id of who requests the deployment (the RFC's `requested_by.id`). `null` uses the ARN of the AWS caller identity."
+  description = "Id of who requests the deployment (the RFC's `requested_by.id`). `null`: `TRACKER_USER` in Terraform's environment, else the AWS caller identity's ARN (read when recording)."
   type        = string
   default     = null
 }
@@ -42,20 +53,25 @@ variable "description" {
   }
 }
 
-variable "python" {
-  description = "Python interpreter that runs the tracker's programs; its environment must have the `tracker` package installed (e.g. the repository's `.venv/bin/python` after `make setup`)."
-  type        = string
-  default     = "python3"
+variable "tracker_command" {
+  description = "The command that runs the tracker, as a list (no shell): `[\"tracker\"]` finds the installed console script on PATH; e.g. `[\"/opt/venvs/tracker/bin/tracker\"]` or `[\"python3\", \"-m\", \"tracker\"]` name another."
+  type        = list(string)
+  default     = ["tracker"]
+
+  validation {
+    condition     = length(var.tracker_command) > 0
+    error_message = "The tracker_command must name a program."
+  }
 }
 
 variable "releases_table_name" {
-  description = "Name of the releases table; the default equals the tracking-store module's."
+  description = "Name of the releases table. `null`: `TRACKER_RELEASES_TABLE` in Terraform's environment, else `tracker-releases` (the tracking-store module's default)."
   type        = string
-  default     = "tracker-releases"
+  default     = null
 }
 
 variable "deployments_table_name" {
-  description = "Name of the deployments table; the default equals the tracking-store module's."
+  description = "Name of the deployments table. `null`: `TRACKER_DEPLOYMENTS_TABLE` in Terraform's environment, else `tracker-deployments`."
   type        = string
-  default     = "tracker-deployments"
+  default     = null
 }

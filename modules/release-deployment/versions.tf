@@ -2,10 +2,6 @@ terraform {
   required_version = ">= 1.5"
 
   required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0"
-    }
     external = {
       source  = "hashicorp/external"
       version = ">= 2.3"

@@ -1,0 +1,122 @@
+"""Concurrent deployments as separate processes against the moto server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import DEPLOYMENTS, RELEASES, REPO
+from tracker.model.project import load_project, parse_project
+from tracker.stores.parameters import ParameterStore
+from tracker.stores.tracking import TrackingStore
+from tracker.workflows.releases import create_release, person, publish_image
+
+PROCESSES = 20
+
+
+def start_together(project_file: Path, commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+    start = time.time() + 4.0  # time for every interpreter to start and import
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "tests/support/barrier_python.py"),
+                str(start),
+                "--project-file",
+                str(project_file),
+                *command,
+                "--output",
+                "json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**__import__("os").environ, "TRACKER_USER": "racer"},
+        )
+        for command in commands
+    ]
+    results = []
+    for command, process in zip(commands, processes, strict=True):
+        out, err = process.communicate(timeout=180)
+        results.append(subprocess.CompletedProcess(command, process.returncode, out, err))
+    return results
+
+
+def make_releases(aws: Any, project: Any, count: int) -> list[str]:
+    releases, parameters = TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
+    ids = []
+    for i in range(count):
+        for service in project.service_ids:
+            publish_image(project, parameters, service, f"registry.example/{service}:build-{i}", user_id="ci")
+        created = create_release(
+            project, releases, parameters, requested_by=person("ci"), clock=lambda i=i: 1e9 + i
+        )
+        ids.append(created.release.release_id)
+    return ids
+
+
+def test_racing_deployments_to_one_environment_agree_and_lose_nothing(
+    aws: Any, bugfarm_file: Path, record_property: Any
+) -> None:
+    project = load_project(bugfarm_file)
+    ids = make_releases(aws, project, PROCESSES)
+    results = start_together(bugfarm_file, [["deploy", r, "stage"] for r in ids])
+
+    store = TrackingStore(aws, RELEASES, DEPLOYMENTS)
+    succeeded = [r for r, res in zip(ids, results, strict=True) if res.returncode == 0]
+    failed = [res for res in results if res.returncode != 0]
+    assert succeeded, [r.stderr for r in results]
+    for res in failed:
+        assert res.returncode == 1
+        assert "it is safe to retry" in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+    # Every success appears exactly once in its manifest; every failure not at all.
+    found = store.get_releases(ids)
+    for release_id in ids:
+        entries = [
+            d for d in found[release_id].release_manifest["deployments"] if d["environment"]["id"] == "stage"
+        ]
+        outcome = results[ids.index(release_id)]
+        assert len(entries) == (1 if release_id in succeeded else 0), (
+            release_id,
+            outcome.stdout,
+            outcome.stderr,
+        )
+    # The table, the manifest and SSM agree on the winner.
+    row = store.get_deployment(project.id, "stage")
+    assert row is not None and row.release_id in succeeded
+    params = ParameterStore(aws).get_path_recursive(f"/{project.id}/deployments/stage")
+    assert params == {
+        f"/{project.id}/deployments/stage/{s}": uri for s, uri in found[row.release_id].images.items()
+    }
+    verify = subprocess.run(
+        [sys.executable, "-m", "tracker", "--project-file", str(bugfarm_file), "verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    record_property(
+        "figures", f"{len(succeeded)} of {PROCESSES} won, {len(failed)} failed cleanly, none lost"
+    )
+
+
+def test_deployments_to_different_environments_do_not_block_each_other(aws: Any, tmp_path: Path) -> None:
+    document = json.loads((REPO / "examples/bugfarm/.wellcome_project").read_text())
+    del document["environments"]  # any environment id is allowed
+    project_file = tmp_path / ".wellcome_project"
+    project_file.write_text(json.dumps(document))
+    project = parse_project(project_file.read_text())
+    (release_id,) = make_releases(aws, project, 1)
+    environments = [f"env{i}" for i in range(PROCESSES)]
+    results = start_together(project_file, [["deploy", release_id, env] for env in environments])
+    assert [r.returncode for r in results] == [0] * PROCESSES, [r.stderr for r in results if r.returncode]
+    release = TrackingStore(aws, RELEASES, DEPLOYMENTS).get_release(release_id)
+    assert release is not None
+    assert sorted(d["environment"]["id"] for d in release.release_manifest["deployments"]) == sorted(
+        environments
+    )

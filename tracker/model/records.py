@@ -1,0 +1,226 @@
+"""The records the workflows return: releases, deployment rows, plans, results, history, drift.
+
+Typed dataclasses rather than dicts, so the CLI, the Terraform programs and the
+report read fields, and ``as_dict()`` gives the JSON the CLI prints.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def new_release_id(project_id: str) -> str:
+    """``{project_id}:{uuid4}``: ``:`` never occurs in a project id, so IAM can scope rows by prefix."""
+    return f"{project_id}:{uuid.uuid4()}"
+
+
+def short_id(release_id: str) -> str:
+    """What people read and type: the first 8 characters of the id after its ``project:`` prefix."""
+    return release_id.rpartition(":")[2][:8]
+
+
+@dataclass
+class Release:
+    """A row of the releases table."""
+
+    release_id: str
+    project_id: str
+    created_at: float
+    release_manifest: dict[str, Any]
+    deployed_at: float | None = None
+
+    @property
+    def images(self) -> dict[str, str]:
+        return dict(self.release_manifest["images"])
+
+    @property
+    def deployments(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.release_manifest["deployments"]
+        return entries
+
+    @property
+    def description(self) -> str:
+        return str(self.release_manifest["description"])
+
+    def as_row(self) -> dict[str, Any]:
+        """The table row as a JSON-ready dict (``deployed_at`` None until first deployed)."""
+        return {
+            "release_id": self.release_id,
+            "project_id": self.project_id,
+            "created_at": self.created_at,
+            "deployed_at": self.deployed_at,
+            "release_manifest": self.release_manifest,
+        }
+
+
+@dataclass
+class DeploymentRow:
+    """A row of the deployments table: what an environment runs now.
+
+    Beyond the RFC's three columns: ``deployed_at``, ``version`` (a counter,
+    the optimistic lock of the deployment transaction) and
+    ``previous_release_id`` (what ran before, for rollback). Rows written by
+    other tools without them read as version 0.
+    """
+
+    project_id: str
+    environment_id: str
+    release_id: str
+    deployed_at: float = 0
+    version: int = 0
+    previous_release_id: str | None = None
+
+    @property
+    def token(self) -> tuple[str, int]:
+        return (self.release_id, self.version)
+
+
+@dataclass(frozen=True)
+class ImageChange:
+    """One service's image before and after a deployment (or between two environments)."""
+
+    service: str
+    before: str | None
+    after: str | None
+
+    @property
+    def change(self) -> str:
+        if self.before == self.after:
+            return "same"
+        if self.before is None:
+            return "added"
+        return "removed" if self.after is None else "changed"
+
+    def describe(self) -> str:
+        """``unchanged: URI`` or ``OLD -> NEW`` (``(none)`` for a missing side)."""
+        if self.change == "same":
+            return f"unchanged: {self.after}"
+        return f"{self.before or '(none)'} -> {self.after or '(none)'}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "change": self.change, "from": self.before, "to": self.after}
+
+
+def compare_images(old: dict[str, str], new: dict[str, str]) -> list[ImageChange]:
+    """Per service (sorted): what changes from ``old`` to ``new``."""
+    return [ImageChange(s, old.get(s), new.get(s)) for s in sorted(set(old) | set(new))]
+
+
+@dataclass
+class DeploymentPlan:
+    """What deploying ``release`` to an environment would do; computed without writing anything.
+
+    ``current`` is the release the environment runs (None when nothing is
+    deployed, or when the plan was made without comparing).
+    """
+
+    project_id: str
+    environment: dict[str, str]
+    release: Release | None
+    row: DeploymentRow | None
+    current: Release | None = None
+
+    @property
+    def environment_id(self) -> str:
+        return self.environment["id"]
+
+    @property
+    def already_deployed(self) -> bool:
+        return (
+            self.release is not None
+            and self.row is not None
+            and self.row.release_id == self.release.release_id
+        )
+
+    @property
+    def record_key(self) -> str:
+        """``{release}@{row version once recorded}``: the Terraform recorder's trigger.
+
+        Equal before and after this release's deployment is recorded, and new
+        once anything else is deployed there (e.g. ``tracker rollback`` outside
+        Terraform), so re-applying the same release after such a change deploys
+        it again while a plain re-apply plans no changes. A plan without a
+        release keys what runs now, which is what Terraform recorded last if
+        nothing else deployed since: reading an environment plans no changes.
+        """
+        if self.release is None:
+            return f"{self.row.release_id}@{self.row.version}" if self.row else ""
+        version = self.row.version if self.row else 0
+        return f"{self.release.release_id}@{version if self.already_deployed else version + 1}"
+
+    def changes(self) -> list[ImageChange]:
+        before = self.current.images if self.current else {}
+        after = self.release.images if self.release else before
+        return compare_images(before, after)
+
+
+@dataclass
+class DeployResult:
+    release: Release
+    environment_id: str
+    recorded: bool  # False: the environment already ran this release; only SSM was converged
+    superseded_by: str | None = None  # a later deployment won the environment meanwhile
+
+    @property
+    def images(self) -> dict[str, str]:
+        return self.release.images
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release_id": self.release.release_id,
+            "environment_id": self.environment_id,
+            "recorded": self.recorded,
+            "superseded_by": self.superseded_by,
+            "images": self.images,
+        }
+
+
+@dataclass
+class CreatedRelease:
+    release: Release
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HistoryEntry:
+    """One deployment, as ``history`` lists it."""
+
+    release_id: str
+    environment: dict[str, str]
+    date_requested: str
+    requested_by: dict[str, str]
+    description: str
+    images: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EnvironmentStatus:
+    """What an environment runs now."""
+
+    environment_id: str
+    release_id: str
+    images: dict[str, str]
+    deployed_at: float
+
+
+@dataclass
+class Drift:
+    """A disagreement between the deployments table, a release manifest and SSM."""
+
+    environment_id: str
+    service_id: str | None
+    problem: str
+    recorded: str | None = None  # image per the deployments table's release
+    in_ssm: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.environment_id}/{self.service_id}" if self.service_id else self.environment_id
+        return f"{where}: {self.problem}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(asdict(self), message=str(self))

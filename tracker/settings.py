@@ -1,0 +1,70 @@
+"""Settings, resolved once where a program starts: flags or query values, else ``TRACKER_*``, else defaults.
+
+| setting | environment | default |
+|---|---|---|
+| project manifest | ``TRACKER_PROJECT_FILE`` | ``./.wellcome_project`` |
+| releases table | ``TRACKER_RELEASES_TABLE`` | ``tracker-releases`` |
+| deployments table | ``TRACKER_DEPLOYMENTS_TABLE`` | ``tracker-deployments`` |
+| latest-releases GSI | ``TRACKER_LATEST_RELEASES_INDEX`` | ``latest_releases``, else by key schema |
+| latest-deployments GSI | ``TRACKER_LATEST_DEPLOYMENTS_INDEX`` | ``latest_deployments``, else by key schema |
+| who requests | ``TRACKER_USER`` | the AWS caller identity |
+
+The library below never reads the environment for these: what a store or a
+workflow uses is what it was given.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tracker.stores.clients import Clients
+from tracker.stores.tracking import (
+    DEFAULT_DEPLOYMENTS_TABLE,
+    DEFAULT_RELEASES_TABLE,
+    LATEST_DEPLOYMENTS,
+    LATEST_RELEASES,
+    TrackingStore,
+)
+
+ENVIRONMENT = {
+    "project_file": "TRACKER_PROJECT_FILE",
+    "releases_table": "TRACKER_RELEASES_TABLE",
+    "deployments_table": "TRACKER_DEPLOYMENTS_TABLE",
+    "latest_releases_index": "TRACKER_LATEST_RELEASES_INDEX",
+    "latest_deployments_index": "TRACKER_LATEST_DEPLOYMENTS_INDEX",
+    "user": "TRACKER_USER",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_file: str | None = None
+    releases_table: str = DEFAULT_RELEASES_TABLE
+    deployments_table: str = DEFAULT_DEPLOYMENTS_TABLE
+    latest_releases_index: str | None = None
+    latest_deployments_index: str | None = None
+    user: str | None = None
+
+    @classmethod
+    def resolve(cls, environ: Mapping[str, str] = os.environ, **given: str | None) -> Settings:
+        """Given values (flags, a query) win over ``TRACKER_*`` variables, which win over defaults.
+
+        Empty strings count as unset, so a module input left at ``""`` or an
+        exported-but-empty variable falls through to the next source.
+        """
+        values: dict[str, str] = {}
+        for name, variable in ENVIRONMENT.items():
+            value = given.get(name) or environ.get(variable)
+            if value:
+                values[name] = value
+        return cls(**values)
+
+    def tracking_store(self, clients: Clients) -> TrackingStore:
+        return TrackingStore(
+            clients,
+            self.releases_table,
+            self.deployments_table,
+            {LATEST_RELEASES: self.latest_releases_index, LATEST_DEPLOYMENTS: self.latest_deployments_index},
+        )

@@ -1,0 +1,498 @@
+"""The tracking store: the releases and deployments tables (DynamoDB) behind one class.
+
+It takes an injected :class:`tracker.stores.clients.Clients`; AWS error codes
+become the library's named exceptions here and nowhere else.
+
+* releases: ``release_id`` (hash), ``project_id``, ``created_at``, ``deployed_at``
+  (unix seconds with milliseconds; absent until the first deployment),
+  ``release_manifest`` (the RFC's document, stored as a DynamoDB map so that a
+  deployment is appended atomically with ``list_append``). Two GSIs, named by
+  the RFC only by their keys: ``project_id``/``created_at`` (latest releases)
+  and ``project_id``/``deployed_at`` (latest deployments). Their names default
+  to ``latest_releases`` and ``latest_deployments`` (the tracking-store
+  module's); a table created by other tooling is searched for the indexes with
+  those key schemas, or the names come from the settings.
+* deployments: ``project_id`` (hash), ``environment_id`` (range), ``release_id``,
+  and the bookkeeping of :class:`~tracker.model.records.DeploymentRow`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tracker.errors import (
+    AwsError,
+    ConcurrentDeploymentError,
+    ManifestTooLargeError,
+    MissingTableError,
+    ReleaseNotFoundError,
+    WrongProjectError,
+)
+from tracker.model.records import DeploymentRow, Release
+from tracker.stores.clients import Clients, call
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, TransactWriteItemTypeDef
+
+DEFAULT_RELEASES_TABLE = "tracker-releases"
+DEFAULT_DEPLOYMENTS_TABLE = "tracker-deployments"
+LATEST_RELEASES = "latest_releases"
+LATEST_DEPLOYMENTS = "latest_deployments"
+# Each GSI by the key schema the RFC gives it, and what it is for (error messages).
+INDEX_KEYS = {
+    LATEST_RELEASES: ("project_id", "created_at", "latest releases"),
+    LATEST_DEPLOYMENTS: ("project_id", "deployed_at", "latest deployments"),
+}
+
+ITEM_LIMIT = 400 * 1024  # DynamoDB's maximum item size, in bytes
+BATCH_KEYS = 100  # BatchGetItem takes at most 100 keys
+BATCH_ROUNDS = 8  # BatchGetItem calls per request before giving up on UnprocessedKeys
+Item = dict[str, Any]
+
+
+# -- DynamoDB's types ---------------------------------------------------------------------
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def _to_dynamo(value: Any) -> Any:
+    """Floats as Decimal (boto3 refuses floats); times are millisecond-rounded, so str() is exact."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def serialize(value: dict[str, Any]) -> Item:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(_to_dynamo(v)) for k, v in value.items() if v is not None}
+
+
+def deserialize(item: Item) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: _to_plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def item_size(value: Any) -> int:
+    """DynamoDB's size of an attribute value in bytes (its documented sizing rules)."""
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, int | float | Decimal):
+        digits = len(str(abs(value)).replace(".", "").lstrip("0")) or 1
+        return 1 + (digits + 1) // 2
+    if isinstance(value, dict):
+        return 3 + sum(len(k.encode("utf-8")) + item_size(v) + 1 for k, v in value.items())
+    if isinstance(value, list):
+        return 3 + sum(item_size(v) + 1 for v in value)
+    raise TypeError(f"unexpected attribute type {type(value).__name__}")
+
+
+def release_from_item(item: Item) -> Release:
+    plain = deserialize(item)
+    return Release(
+        release_id=plain["release_id"],
+        project_id=plain["project_id"],
+        created_at=plain["created_at"],
+        deployed_at=plain.get("deployed_at"),
+        release_manifest=plain["release_manifest"],
+    )
+
+
+def row_from_item(item: Item) -> DeploymentRow:
+    plain = deserialize(item)
+    return DeploymentRow(
+        project_id=plain["project_id"],
+        environment_id=plain["environment_id"],
+        release_id=plain["release_id"],
+        deployed_at=plain.get("deployed_at", 0),
+        version=int(plain.get("version", 0)),
+        previous_release_id=plain.get("previous_release_id"),
+    )
+
+
+def check_release(release: Release | None, release_id: str, project_id: str) -> Release:
+    """The release, or ReleaseNotFoundError / WrongProjectError."""
+    if release is None:
+        raise ReleaseNotFoundError(f"release '{release_id}' not found")
+    if release.project_id != project_id:
+        raise WrongProjectError(
+            f"release '{release_id}' belongs to project '{release.project_id}', not '{project_id}'"
+        )
+    return release
+
+
+def newest_first(
+    releases: Iterable[Release], time_of: Callable[[Release], float | None]
+) -> Iterator[Release]:
+    """Releases already ordered newest first by ``time_of``, with ties ordered by descending id.
+
+    A GSI returns items with equal sort keys in no defined order; buffering each
+    group of equal times makes every listing (and ``latest``) deterministic.
+    """
+    group: list[Release] = []
+    for release in releases:
+        if group and time_of(release) != time_of(group[0]):
+            yield from sorted(group, key=lambda r: r.release_id, reverse=True)
+            group = []
+        group.append(release)
+    yield from sorted(group, key=lambda r: r.release_id, reverse=True)
+
+
+@dataclass
+class TrackingStore:
+    """The releases and deployments tables of RFC 013."""
+
+    clients: Clients
+    releases_table: str = DEFAULT_RELEASES_TABLE
+    deployments_table: str = DEFAULT_DEPLOYMENTS_TABLE
+    # GSI names from the settings; None: the default name, else found by key schema.
+    indexes: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def _db(self) -> DynamoDBClient:
+        return self.clients.dynamodb
+
+    # -- errors ------------------------------------------------------------------------------
+    def _missing_table(self) -> MissingTableError:
+        """Name the missing table: one extra DescribeTable per table, on this error path only."""
+        missing = []
+        for table in (self.releases_table, self.deployments_table):
+            try:
+                call(lambda t=table: self._db.describe_table(TableName=t))  # type: ignore[misc]
+            except AwsError as error:
+                if error.code == "ResourceNotFoundException":
+                    missing.append(table)
+        names = " and ".join(f"'{t}'" for t in missing) or "a tracking table"
+        return MissingTableError(
+            f"DynamoDB table {names} does not exist ({self.clients.where('dynamodb')}): create the "
+            "tables with the Terraform module modules/tracking-store (e.g. `make store`), or point "
+            "TRACKER_RELEASES_TABLE / TRACKER_DEPLOYMENTS_TABLE at yours"
+        )
+
+    def _call(self, function: Callable[[], Any], what: str) -> Any:
+        try:
+            return call(function, what)
+        except AwsError as error:
+            if error.code == "ResourceNotFoundException":
+                raise self._missing_table() from error
+            raise
+
+    # -- the GSIs ----------------------------------------------------------------------------
+    def index_name(self, index: str) -> str:
+        return self.indexes.get(index) or index
+
+    def _find_index(self, index: str) -> str:
+        """The GSI of the releases table whose key schema is the RFC's for ``index``."""
+        hash_key, range_key, purpose = INDEX_KEYS[index]
+        table = self._call(lambda: self._db.describe_table(TableName=self.releases_table), "describing")
+        for gsi in table["Table"].get("GlobalSecondaryIndexes", []):
+            keys = {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]}
+            if keys == {"HASH": hash_key, "RANGE": range_key}:
+                return str(gsi["IndexName"])
+        raise MissingTableError(
+            f"DynamoDB table '{self.releases_table}' ({self.clients.where('dynamodb')}) has no global "
+            f"secondary index on {hash_key} (hash) + {range_key} (range), the RFC's '{purpose}' index: "
+            f"add one, or name yours with TRACKER_{index.upper()}_INDEX"
+        )
+
+    def _query_index(self, index: str, **kwargs: Any) -> Iterator[Item]:
+        """Items of a Query on a GSI; a missing default-named index is looked up by key schema once."""
+        pages = self._pages(IndexName=self.index_name(index), **kwargs)
+        try:
+            first = next(pages, None)
+        except AwsError as error:
+            if error.code != "ValidationException" or "index" not in str(error):
+                raise
+            if self.indexes.get(index):
+                raise MissingTableError(
+                    f"DynamoDB table '{self.releases_table}' ({self.clients.where('dynamodb')}) has no "
+                    f"index '{self.indexes[index]}' (TRACKER_{index.upper()}_INDEX)"
+                ) from error
+            self.indexes[index] = self._find_index(index)
+            pages = self._pages(IndexName=self.indexes[index], **kwargs)
+            first = next(pages, None)
+        if first is not None:
+            yield from self._complete(first)
+            for page in pages:
+                yield from self._complete(page)
+
+    def _pages(self, **kwargs: Any) -> Iterator[list[Item]]:
+        """Query pages (a caller that stops early reads no more pages)."""
+        iterator = iter(self._db.get_paginator("query").paginate(**kwargs))
+        while True:
+            page = self._call(lambda: next(iterator, None), "querying")
+            if page is None:
+                return
+            yield page.get("Items", [])
+
+    def _complete(self, items: list[Item]) -> list[Item]:
+        """Index items with the whole release: a GSI created elsewhere may project only the keys."""
+        partial = [i["release_id"]["S"] for i in items if "release_manifest" not in i]
+        if not partial:
+            return items
+        full = self._batch_items(self.releases_table, partial)
+        return [full.get(i["release_id"]["S"], i) if "release_manifest" not in i else i for i in items]
+
+    # -- releases ----------------------------------------------------------------------------
+    def put_release(self, release: Release) -> None:
+        """Write a new release; never overwrites an existing release id."""
+        self.check_size(release.as_row())
+        item = serialize(release.as_row())
+        self._call(
+            lambda: self._db.put_item(
+                TableName=self.releases_table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(release_id)",
+            ),
+            "writing the release",
+        )
+
+    def get_release(self, release_id: str) -> Release | None:
+        response = self._call(
+            lambda: self._db.get_item(
+                TableName=self.releases_table, Key={"release_id": {"S": release_id}}, ConsistentRead=True
+            ),
+            "reading the release",
+        )
+        item = response.get("Item")
+        return release_from_item(item) if item else None
+
+    def require_release(self, release_id: str, project_id: str) -> Release:
+        return check_release(self.get_release(release_id), release_id, project_id)
+
+    def get_releases(self, release_ids: list[str]) -> dict[str, Release]:
+        """Many releases, in BatchGetItem calls of up to 100 keys."""
+        items = self._batch_items(self.releases_table, list(dict.fromkeys(release_ids)))
+        return {key: release_from_item(item) for key, item in items.items()}
+
+    def _batch_items(self, table: str, release_ids: list[str]) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        for start in range(0, len(release_ids), BATCH_KEYS):
+            keys = [{"release_id": {"S": r}} for r in release_ids[start : start + BATCH_KEYS]]
+            for response in self._batch_get({table: {"Keys": keys, "ConsistentRead": True}}, "reading"):
+                for item in response["Responses"].get(table, []):
+                    found[item["release_id"]["S"]] = item
+        return found
+
+    def _batch_get(self, request: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
+        """BatchGetItem responses, re-asking for UnprocessedKeys with backoff a bounded number of times."""
+        for attempt in range(BATCH_ROUNDS):
+            if attempt:
+                time.sleep(min(0.05 * 2**attempt, 2.0))  # DynamoDB is shedding load: back off
+            response = self._call(
+                lambda r=request: self._db.batch_get_item(RequestItems=r),  # type: ignore[misc]
+                what,
+            )
+            yield response
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return
+        raise AwsError(f"{what}: DynamoDB left keys unprocessed after {BATCH_ROUNDS} rounds; retry later")
+
+    def get_release_and_rows(
+        self, release_id: str | None, project_id: str, environment_ids: list[str]
+    ) -> tuple[Release | None, dict[str, DeploymentRow]]:
+        """A release (unchecked, None if absent) and environments' rows, in one BatchGetItem call."""
+        request: dict[str, Any] = {}
+        if environment_ids:
+            keys = [{"project_id": {"S": project_id}, "environment_id": {"S": e}} for e in environment_ids]
+            request[self.deployments_table] = {"Keys": keys, "ConsistentRead": True}
+        if release_id is not None:
+            keys = [{"release_id": {"S": release_id}}]
+            request[self.releases_table] = {"Keys": keys, "ConsistentRead": True}
+        release: Release | None = None
+        rows: dict[str, DeploymentRow] = {}
+        for response in self._batch_get(request, "reading the release and the environment"):
+            for item in response["Responses"].get(self.releases_table, []):
+                release = release_from_item(item)
+            for item in response["Responses"].get(self.deployments_table, []):
+                row = row_from_item(item)
+                rows[row.environment_id] = row
+        return release, rows
+
+    def latest_releases(self, project_id: str, page_size: int = 25) -> Iterator[Release]:
+        """The project's releases, newest created first (ties: descending id)."""
+        items = self._query_index(
+            LATEST_RELEASES,
+            TableName=self.releases_table,
+            KeyConditionExpression="project_id = :p",
+            ExpressionAttributeValues={":p": {"S": project_id}},
+            ScanIndexForward=False,
+            PaginationConfig={"PageSize": page_size},
+        )
+        return newest_first(map(release_from_item, items), lambda r: r.created_at)
+
+    def latest_deployed_releases(self, project_id: str, page_size: int = 25) -> Iterator[Release]:
+        """The project's deployed releases, most recently deployed first (ties: descending id)."""
+        items = self._query_index(
+            LATEST_DEPLOYMENTS,
+            TableName=self.releases_table,
+            KeyConditionExpression="project_id = :p",
+            ExpressionAttributeValues={":p": {"S": project_id}},
+            ScanIndexForward=False,
+            PaginationConfig={"PageSize": page_size},
+        )
+        return newest_first(map(release_from_item, items), lambda r: r.deployed_at)
+
+    def releases_with_prefix(self, project_id: str, prefix: str) -> list[Release]:
+        """The project's releases whose id, or id after ``project:``, starts with ``prefix``.
+
+        Reads every release of the project through the latest-releases GSI (a
+        filter does not reduce what DynamoDB reads): one Query, paged per 1 MB.
+        """
+        items = self._query_index(
+            LATEST_RELEASES,
+            TableName=self.releases_table,
+            KeyConditionExpression="project_id = :p",
+            FilterExpression="begins_with(release_id, :scoped) OR begins_with(release_id, :bare)",
+            ExpressionAttributeValues={
+                ":p": {"S": project_id},
+                ":scoped": {"S": f"{project_id}:{prefix}"},
+                ":bare": {"S": prefix},
+            },
+            ScanIndexForward=False,
+        )
+        return list(newest_first(map(release_from_item, items), lambda r: r.created_at))
+
+    # -- deployments -------------------------------------------------------------------------
+    def get_deployment(self, project_id: str, environment_id: str) -> DeploymentRow | None:
+        response = self._call(
+            lambda: self._db.get_item(
+                TableName=self.deployments_table,
+                Key={"project_id": {"S": project_id}, "environment_id": {"S": environment_id}},
+                ConsistentRead=True,
+            ),
+            "reading the deployments table",
+        )
+        item = response.get("Item")
+        return row_from_item(item) if item else None
+
+    def list_deployments(self, project_id: str) -> list[DeploymentRow]:
+        """Every environment's row for the project (one Query on the hash key)."""
+        rows: list[DeploymentRow] = []
+        for page in self._pages(
+            TableName=self.deployments_table,
+            KeyConditionExpression="project_id = :p",
+            ExpressionAttributeValues={":p": {"S": project_id}},
+            ConsistentRead=True,
+        ):
+            rows.extend(row_from_item(item) for item in page)
+        return rows
+
+    def record_deployment(
+        self, release: Release, entry: dict[str, Any], deployed_at: float, previous: DeploymentRow | None
+    ) -> DeploymentRow:
+        """Append ``entry`` to the manifest and point the environment at the release, atomically.
+
+        One TransactWriteItems: the release update (``list_append`` and
+        ``deployed_at``) and the deployments row put, conditioned on the row
+        being the one we read (``previous``) so that of two racing deployments
+        exactly one wins; the loser gets ConcurrentDeploymentError and nothing
+        of it is written.
+        """
+        grown = dict(release.as_row(), deployed_at=deployed_at)
+        grown["release_manifest"] = dict(release.release_manifest, deployments=[*release.deployments, entry])
+        self.check_size(grown)
+        row = DeploymentRow(
+            project_id=release.project_id,
+            environment_id=entry["environment"]["id"],
+            release_id=release.release_id,
+            deployed_at=deployed_at,
+            version=(previous.version if previous else 0) + 1,
+            previous_release_id=previous.release_id if previous else None,
+        )
+        items = [self._append_entry(release, entry, deployed_at), self._put_row(row, previous)]
+        try:
+            call(lambda: self._db.transact_write_items(TransactItems=items), "recording the deployment")
+        except AwsError as error:
+            raise self._refusal(error, release.release_id, row.environment_id) from error
+        return row
+
+    def _append_entry(
+        self, release: Release, entry: dict[str, Any], deployed_at: float
+    ) -> TransactWriteItemTypeDef:
+        return {
+            "Update": {
+                "TableName": self.releases_table,
+                "Key": {"release_id": {"S": release.release_id}},
+                "UpdateExpression": (
+                    "SET release_manifest.deployments = "
+                    "list_append(release_manifest.deployments, :entry), deployed_at = :at"
+                ),
+                "ConditionExpression": "project_id = :p",
+                "ExpressionAttributeValues": {
+                    ":entry": {"L": [serialize({"e": entry})["e"]]},
+                    ":at": serialize({"at": deployed_at})["at"],
+                    ":p": {"S": release.project_id},
+                },
+            }
+        }
+
+    def _put_row(self, row: DeploymentRow, previous: DeploymentRow | None) -> TransactWriteItemTypeDef:
+        """The row's Put, conditioned on the environment still being as it was read."""
+        put: PutTypeDef = {"TableName": self.deployments_table, "Item": serialize(row.__dict__)}
+        if previous is None:
+            put["ConditionExpression"] = "attribute_not_exists(project_id)"
+        elif previous.version == 0:
+            # A row written without our version counter (another tool, the RFC's
+            # bare three columns): lock on the release it names instead.
+            put["ConditionExpression"] = "attribute_not_exists(#v) AND release_id = :r"
+            put["ExpressionAttributeNames"] = {"#v": "version"}
+            put["ExpressionAttributeValues"] = {":r": {"S": previous.release_id}}
+        else:
+            put["ConditionExpression"] = "#v = :v"
+            put["ExpressionAttributeNames"] = {"#v": "version"}
+            put["ExpressionAttributeValues"] = {":v": {"N": str(previous.version)}}
+        return {"Put": put}
+
+    def _refusal(self, error: AwsError, release_id: str, environment_id: str) -> Exception:
+        """What a refused deployment transaction means, as one of the library's errors."""
+        if error.code == "ResourceNotFoundException":
+            return self._missing_table()
+        if error.code != "TransactionCanceledException":
+            return error
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            return ConcurrentDeploymentError(
+                f"environment '{environment_id}' was changed by another deployment while this one "
+                "was being recorded; nothing was recorded, it is safe to retry"
+            )
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return ReleaseNotFoundError(
+                f"release '{release_id}' disappeared or changed project while deploying; nothing was recorded"
+            )
+        if "TransactionConflict" in reasons:
+            return ConcurrentDeploymentError(
+                f"a concurrent write to release '{release_id}' or environment '{environment_id}' "
+                "conflicted; nothing was recorded, it is safe to retry"
+            )
+        return error
+
+    def check_size(self, row: dict[str, Any]) -> None:
+        size = item_size({k: v for k, v in row.items() if v is not None})
+        if size > ITEM_LIMIT:
+            raise ManifestTooLargeError(
+                f"release '{row['release_id']}' would be {size} bytes, over DynamoDB's "
+                f"{ITEM_LIMIT}-byte item limit; nothing was written (create a new release "
+                "with the same images: `tracker release create --from-release ...`)"
+            )

@@ -1,0 +1,142 @@
+"""Reading what runs where, comparing, and checking that the record and SSM agree."""
+
+from __future__ import annotations
+
+from tracker.errors import InvalidInputError, ReleaseNotFoundError
+from tracker.model import schema
+from tracker.model.project import Project
+from tracker.model.records import Drift, EnvironmentStatus, Release
+from tracker.stores.parameters import ParameterStore, deployment_parameter
+from tracker.stores.tracking import TrackingStore
+from tracker.workflows.deployments import converge_parameters, current_row
+from tracker.workflows.releases import resolve_release
+
+
+def status(project: Project, store: TrackingStore) -> list[EnvironmentStatus]:
+    """Per environment (sorted by id): the release it runs, its images and when it was deployed.
+
+    One Query of the deployments table and one BatchGetItem of the releases.
+    """
+    rows = store.list_deployments(project.id)
+    found = store.get_releases([r.release_id for r in rows])
+    return [
+        EnvironmentStatus(
+            environment_id=row.environment_id,
+            release_id=row.release_id,
+            images=found[row.release_id].images if row.release_id in found else {},
+            deployed_at=row.deployed_at,
+        )
+        for row in sorted(rows, key=lambda r: r.environment_id)
+    ]
+
+
+def resolve_images(project: Project, store: TrackingStore, ref: str) -> tuple[str, dict[str, str]]:
+    """Images of an environment (what it runs) or of a release (id, prefix or ``latest``), for ``diff``."""
+    if _is_environment_id(ref):
+        row = store.get_deployment(project.id, ref)
+        if row is not None:
+            release = store.require_release(row.release_id, project.id)
+            return f"environment {ref} (release {release.release_id})", release.images
+    try:
+        release = resolve_release(project, store, ref)
+    except ReleaseNotFoundError:
+        raise ReleaseNotFoundError(
+            f"'{ref}' is neither an environment with a deployment nor a release of project '{project.id}'"
+        ) from None
+    return f"release {release.release_id}", release.images
+
+
+def _is_environment_id(value: str) -> bool:
+    try:
+        schema.check_id("environment id", value)
+    except InvalidInputError:
+        return False
+    return True
+
+
+def verify(
+    project: Project, store: TrackingStore, parameters: ParameterStore, environment_id: str | None = None
+) -> list[Drift]:
+    """Where the deployments table, the release manifests and SSM disagree.
+
+    Reads: one Query (or GetItem), one BatchGetItem, one GetParametersByPath.
+    """
+    if environment_id is not None:
+        schema.check_id("environment id", environment_id)
+        row = store.get_deployment(project.id, environment_id)
+        rows = [row] if row else []
+        path = f"/{project.id}/deployments/{environment_id}"
+    else:
+        rows = store.list_deployments(project.id)
+        path = f"/{project.id}/deployments"
+    found = store.get_releases([r.release_id for r in rows])
+    ssm = parameters.get_path_recursive(path)
+    drifts: list[Drift] = []
+    for row in rows:
+        drifts.extend(
+            _environment_drift(project, row.environment_id, row.release_id, found.get(row.release_id), ssm)
+        )
+    drifts.extend(_parameters_without_row(project, {r.environment_id for r in rows}, ssm))
+    return drifts
+
+
+def _environment_drift(
+    project: Project, env: str, release_id: str, release: Release | None, ssm: dict[str, str]
+) -> list[Drift]:
+    if release is None:
+        return [Drift(env, None, f"release '{release_id}' is missing")]
+    drifts = []
+    if not any(d["environment"]["id"] == env for d in release.deployments):
+        drifts.append(Drift(env, None, f"release '{release_id}' has no deployment entry for {env}"))
+    for name, value in sorted(ssm.items()):
+        service = name.rsplit("/", 1)[-1]
+        if name == deployment_parameter(project.id, env, service) and service not in release.images:
+            problem = (
+                f"SSM has {value} but release {release_id} has no such service "
+                "(left from an earlier release; delete it by hand)"
+            )
+            drifts.append(Drift(env, service, problem, None, value))
+    for service, image in sorted(release.images.items()):
+        actual = ssm.get(deployment_parameter(project.id, env, service))
+        if actual != image:
+            problem = (
+                f"SSM has no parameter, release {release_id} has {image}"
+                if actual is None
+                else f"SSM has {actual}, release {release_id} has {image}"
+            )
+            drifts.append(Drift(env, service, problem, image, actual))
+    return drifts
+
+
+def _parameters_without_row(project: Project, environments: set[str], ssm: dict[str, str]) -> list[Drift]:
+    prefix = f"/{project.id}/deployments/"
+    drifts = []
+    for name in sorted(ssm):
+        env, _, service = name[len(prefix) :].partition("/")
+        if env not in environments:
+            problem = f"SSM has {ssm[name]} but the deployments table has no row"
+            drifts.append(Drift(env, service, problem, None, ssm[name]))
+    return drifts
+
+
+def repair(
+    project: Project,
+    store: TrackingStore,
+    parameters: ParameterStore,
+    environment_id: str | None = None,
+    *,
+    user_id: str,
+) -> list[Drift]:
+    """Rewrite SSM from the deployments table where they disagree; returns what was repaired.
+
+    The deployments table is the record; SSM follows it. Parameters with no row
+    behind them are reported by ``verify`` but left alone (deleting is a human call).
+    """
+    drifts = verify(project, store, parameters, environment_id)
+    repaired: list[Drift] = []
+    for env in sorted({d.environment_id for d in drifts if d.recorded is not None}):
+        row = current_row(project, store, env)
+        release = store.require_release(row.release_id, project.id)
+        converge_parameters(project, store, parameters, env, release, row.token, user_id)
+        repaired.extend(d for d in drifts if d.environment_id == env and d.recorded is not None)
+    return repaired

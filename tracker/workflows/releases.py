@@ -1,0 +1,235 @@
+"""Image labels and releases: publishing images, creating, finding and listing releases.
+
+Release ids people type: ``latest`` (the project's newest release), a full id,
+or a unique prefix of at least 8 characters of an id -- of the whole id or of
+the part after ``project:``, which is what ``release list`` and the report
+show. A prefix lookup reads every release of the project through the
+latest-releases GSI (one Query, paged per 1 MB of releases); automation that
+runs often should pass full ids.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from tracker.errors import (
+    AmbiguousReleaseError,
+    DuplicateReleaseError,
+    InvalidInputError,
+    MissingImagesError,
+    ReleaseManifestError,
+    ReleaseNotFoundError,
+)
+from tracker.model import schema
+from tracker.model.clock import Clock, iso8601, now
+from tracker.model.project import Project
+from tracker.model.records import CreatedRelease, DeploymentRow, Release, new_release_id
+from tracker.stores.parameters import ParameterStore, image_parameter
+from tracker.stores.tracking import TrackingStore, check_release
+
+LATEST = "latest"
+PREFIX_MIN = 8
+CANDIDATES_SHOWN = 5
+
+
+def person(user_id: str, name: str | None = None) -> dict[str, str]:
+    """The RFC's ``requested_by {id, name}``; the name defaults to the id."""
+    schema.check_text("user id", user_id, schema.limit("user_id"), required=True)
+    schema.check_text("user name", name or user_id, schema.limit("name"), required=True)
+    return {"id": user_id, "name": name or user_id}
+
+
+def publish_image(
+    project: Project,
+    parameters: ParameterStore,
+    service_id: str,
+    image_uri: str,
+    *,
+    label: str = LATEST,
+    user_id: str,
+) -> str:
+    """Point ``label`` of a service at an image: SSM ``/{project}/images/{label}/{service}``.
+
+    The SSM description names who published; SSM's versions are the history.
+    Returns the parameter name.
+    """
+    project.check_service(service_id)
+    schema.check_id("label", label)
+    schema.check_image_uri(image_uri, service_id)
+    schema.check_text("user id", user_id, schema.limit("user_id"), required=True)
+    name = image_parameter(project.id, label, service_id)
+    parameters.put_values({name: image_uri}, f"published by {user_id}")
+    return name
+
+
+def label_images(project: Project, parameters: ParameterStore, label: str = LATEST) -> dict[str, str | None]:
+    """What SSM holds now for each service of the project at ``label`` (None: no image)."""
+    schema.check_id("label", label)
+    return _label_images(project, parameters, label, project.service_ids)
+
+
+def _label_images(
+    project: Project, parameters: ParameterStore, label: str, service_ids: list[str]
+) -> dict[str, str | None]:
+    """Images of some services at ``label``: ⌈N/10⌉ GetParameters calls."""
+    names = {s: image_parameter(project.id, label, s) for s in service_ids}
+    values = parameters.get_values(list(names.values()))
+    return {service: values.get(name) for service, name in names.items()}
+
+
+def create_release(
+    project: Project,
+    store: TrackingStore,
+    parameters: ParameterStore,
+    *,
+    requested_by: dict[str, str],
+    label: str = LATEST,
+    description: str = "",
+    from_release: str | None = None,
+    services: list[str] | None = None,
+    allow_duplicate: bool = False,
+    clock: Clock = time.time,
+) -> CreatedRelease:
+    """Snapshot the images of every service into a new release.
+
+    With ``from_release`` and ``services``, only the named services are read
+    from the label; the rest keep the images of that release (a partial
+    release). Refuses, writing nothing, when any service has no image, and when
+    the images equal the newest release's unless ``allow_duplicate``.
+    """
+    _check_request(project, label, description, from_release, services)
+    base = resolve_release(project, store, from_release) if from_release else None
+    images = _snapshot(project, parameters, label, base, services)
+    newest = next(store.latest_releases(project.id, page_size=2), None)
+    warnings = _duplicate_check(newest, images, allow_duplicate)
+    created_at = now(clock, after=newest.created_at if newest else None)
+    release = _new_release(project, images, requested_by, description, created_at)
+    store.put_release(release)
+    return CreatedRelease(release, warnings)
+
+
+def _check_request(
+    project: Project, label: str, description: str, from_release: str | None, services: list[str] | None
+) -> None:
+    schema.check_id("label", label)
+    schema.check_text("description", description, schema.limit("description"))
+    if services and not from_release:
+        raise InvalidInputError("--service needs --from-release (the release to take the rest from)")
+    for service_id in services or []:
+        project.check_service(service_id)
+
+
+def _snapshot(
+    project: Project, parameters: ParameterStore, label: str, base: Release | None, services: list[str] | None
+) -> dict[str, str]:
+    """The release's images: the named services (all without a base) from the label, the rest from base."""
+    wanted = list(dict.fromkeys(services)) if services else project.service_ids
+    from_label = _label_images(project, parameters, label, wanted)
+    missing = [s for s in wanted if from_label.get(s) is None]
+    if missing:
+        where = f"{image_parameter(project.id, label, '*')}, region {parameters.region}"
+        raise MissingImagesError(project.id, label, missing, where)
+    images: dict[str, str] = {}
+    for service_id in project.service_ids:
+        image = from_label.get(service_id)
+        if image is not None:
+            # SSM may hold anything someone wrote by hand: check before it enters a release.
+            images[service_id] = schema.check_image_uri(image, service_id)
+        elif base is not None and service_id in base.images:
+            images[service_id] = base.images[service_id]
+    absent = [s for s in project.service_ids if s not in images]
+    if absent:
+        raise MissingImagesError(project.id, label, absent)
+    return images
+
+
+def _duplicate_check(newest: Release | None, images: dict[str, str], allow: bool) -> list[str]:
+    if newest is None or newest.images != images:
+        return []
+    message = f"the images are identical to the newest release '{newest.release_id}'"
+    if not allow:
+        raise DuplicateReleaseError(
+            f"{message}; nothing was written (use --allow-duplicate to create it anyway)"
+        )
+    return [message]
+
+
+def _new_release(
+    project: Project,
+    images: dict[str, str],
+    requested_by: dict[str, str],
+    description: str,
+    created_at: float,
+) -> Release:
+    manifest: dict[str, Any] = {
+        "project": project.as_reference(),
+        "date_requested": iso8601(created_at),
+        "requested_by": requested_by,
+        "description": description,
+        "images": images,
+        "deployments": [],
+    }
+    schema.validate("release_manifest", manifest, ReleaseManifestError)
+    return Release(new_release_id(project.id), project.id, created_at, manifest)
+
+
+def list_releases(project: Project, store: TrackingStore, limit: int = 20) -> list[Release]:
+    """The newest ``limit`` releases (reads only about ``limit`` items of the GSI)."""
+    if limit < 1:
+        raise InvalidInputError("--limit must be at least 1")
+    iterator: Iterator[Release] = store.latest_releases(project.id, page_size=min(limit + 1, 100))
+    return list(islice(iterator, limit))
+
+
+def resolve_release(project: Project, store: TrackingStore, ref: str) -> Release:
+    """The release ``ref`` names: ``latest``, a full id, or a unique prefix (see the module docstring)."""
+    return find_release(project, store, ref, [])[0]
+
+
+def find_release(
+    project: Project, store: TrackingStore, ref: str, environment_ids: list[str]
+) -> tuple[Release, dict[str, DeploymentRow]]:
+    """The release ``ref`` names, and the rows of ``environment_ids`` read alongside it.
+
+    A full id costs one BatchGetItem for the release and the rows together;
+    ``latest`` one Query (and one BatchGetItem for rows); a prefix adds the
+    prefix Query to the first.
+    """
+    if ref == LATEST:
+        release = newest_release(project, store)
+        rows = store.get_release_and_rows(None, project.id, environment_ids)[1] if environment_ids else {}
+        return release, rows
+    schema.check_release_ref(ref)
+    found, rows = store.get_release_and_rows(ref, project.id, environment_ids)
+    if found is None:
+        return release_by_prefix(project, store, ref), rows
+    return check_release(found, ref, project.id), rows
+
+
+def newest_release(project: Project, store: TrackingStore) -> Release:
+    newest = next(store.latest_releases(project.id, page_size=2), None)
+    if newest is None:
+        raise ReleaseNotFoundError(f"project '{project.id}' has no release yet")
+    return newest
+
+
+def release_by_prefix(project: Project, store: TrackingStore, prefix: str) -> Release:
+    """The one release of the project whose id starts with ``prefix`` (after ``project:`` or not)."""
+    if len(prefix) < PREFIX_MIN:
+        raise ReleaseNotFoundError(
+            f"release '{prefix}' not found (a prefix needs at least {PREFIX_MIN} characters)"
+        )
+    found = store.releases_with_prefix(project.id, prefix)
+    if not found:
+        raise ReleaseNotFoundError(f"release '{prefix}' not found in project '{project.id}'")
+    if len(found) > 1:
+        shown = ", ".join(r.release_id for r in found[:CANDIDATES_SHOWN])
+        more = f" and {len(found) - CANDIDATES_SHOWN} more" if len(found) > CANDIDATES_SHOWN else ""
+        raise AmbiguousReleaseError(
+            f"release prefix '{prefix}' matches {len(found)} releases of project '{project.id}': "
+            f"{shown}{more}; give more characters"
+        )
+    return found[0]
