@@ -1,9 +1,12 @@
 # IAM policy documents for one project's SSM namespace and its rows in the
-# tracking tables. Parameter ARNs are exact paths. The deployments table and
-# the releases table's GSIs are partitioned by project_id, so access there is
-# limited to the project's partition with dynamodb:LeadingKeys. The releases
-# table itself is keyed by release_id (as the RFC specifies), so IAM cannot
-# scope its items to a project: the tracker checks each release's project.
+# tracking tables. Parameter ARNs are exact paths. Every table item is scoped
+# to the project with dynamodb:LeadingKeys: the deployments table and the
+# releases GSIs are partitioned by project_id, and release ids are
+# "{project_id}:{uuid}", so "{project_id}:*" is exactly the project's releases
+# (":" never occurs in a project id).
+#
+# ForAllValues conditions hold vacuously for requests that carry no leading
+# keys (Scan, for one), so they only ever guard actions that always name a key.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -21,14 +24,12 @@ locals {
   read_deployments = [local.deployments_path, "${local.deployments_path}/*"]
 
   ssm_read_actions = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"]
-  table_read       = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:ConditionCheckItem"]
-  table_write      = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-
-  leading_key_is_project = {
-    test     = "ForAllValues:StringEquals"
-    variable = "dynamodb:LeadingKeys"
-    values   = [var.project_id]
-  }
+  item_read        = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"]
+  item_write       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+  # Releases recorded before ids carried the project (bare UUIDs): IAM cannot
+  # tell whose they are. Only ids without ":" match, so even with the legacy
+  # access on, new-style releases of other projects stay out of reach.
+  legacy_release_ids = ["*:*"]
 }
 
 data "aws_iam_policy_document" "publisher" {
@@ -47,10 +48,23 @@ data "aws_iam_policy_document" "reader" {
     resources = concat(local.read_images, local.read_deployments)
   }
 
+  # The tracker finds the GSIs of tables it did not create by their key schema.
   statement {
-    sid       = "ReadReleases"
-    actions   = local.table_read
+    sid       = "DescribeTrackingTables"
+    actions   = ["dynamodb:DescribeTable"]
+    resources = [var.releases_table_arn, var.deployments_table_arn]
+  }
+
+  statement {
+    sid       = "ReadProjectReleases"
+    actions   = local.item_read
     resources = [var.releases_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["${var.project_id}:*"]
+    }
   }
 
   statement {
@@ -59,21 +73,37 @@ data "aws_iam_policy_document" "reader" {
     resources = ["${var.releases_table_arn}/index/*"]
 
     condition {
-      test     = local.leading_key_is_project.test
-      variable = local.leading_key_is_project.variable
-      values   = local.leading_key_is_project.values
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [var.project_id]
     }
   }
 
   statement {
     sid       = "ReadProjectDeploymentRows"
-    actions   = local.table_read
+    actions   = concat(local.item_read, ["dynamodb:Query"])
     resources = [var.deployments_table_arn]
 
     condition {
-      test     = local.leading_key_is_project.test
-      variable = local.leading_key_is_project.variable
-      values   = local.leading_key_is_project.values
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [var.project_id]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.allow_legacy_release_ids ? ["ReadLegacyReleases"] : []
+
+    content {
+      sid       = statement.value
+      actions   = local.item_read
+      resources = [var.releases_table_arn]
+
+      condition {
+        test     = "ForAllValues:StringNotLike"
+        variable = "dynamodb:LeadingKeys"
+        values   = local.legacy_release_ids
+      }
     }
   }
 }
@@ -88,20 +118,44 @@ data "aws_iam_policy_document" "deployer" {
   }
 
   statement {
-    sid       = "WriteReleases"
-    actions   = local.table_write
+    sid       = "WriteProjectReleases"
+    actions   = local.item_write
     resources = [var.releases_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["${var.project_id}:*"]
+    }
   }
 
   statement {
     sid       = "WriteProjectDeploymentRows"
-    actions   = local.table_write
+    actions   = local.item_write
     resources = [var.deployments_table_arn]
 
     condition {
-      test     = local.leading_key_is_project.test
-      variable = local.leading_key_is_project.variable
-      values   = local.leading_key_is_project.values
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [var.project_id]
+    }
+  }
+
+  # Deploying a legacy release appends to its manifest (UpdateItem); new
+  # releases always get new-style ids, so no PutItem here.
+  dynamic "statement" {
+    for_each = var.allow_legacy_release_ids ? ["DeployLegacyReleases"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["dynamodb:UpdateItem"]
+      resources = [var.releases_table_arn]
+
+      condition {
+        test     = "ForAllValues:StringNotLike"
+        variable = "dynamodb:LeadingKeys"
+        values   = local.legacy_release_ids
+      }
     }
   }
 }

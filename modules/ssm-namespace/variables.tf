@@ -3,7 +3,7 @@ variable "project_id" {
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.project_id)) && !can(regex("^(?i)(aws|ssm)", var.project_id))
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.project_id)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM])", var.project_id))
     error_message = "The project_id must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm'."
   }
 }
@@ -16,6 +16,12 @@ variable "releases_table_arn" {
 variable "deployments_table_arn" {
   description = "ARN of the deployments table (output `deployments_table_arn` of the tracking-store module)."
   type        = string
+}
+
+variable "allow_legacy_release_ids" {
+  description = "Whether readers and deployers may also read and deploy releases whose ids carry no project (bare UUIDs, recorded before ids were `{project_id}:{uuid}`). IAM cannot tell which project such a release belongs to, so this grants them for every project; ids with `:` stay scoped. Off by default."
+  type        = bool
+  default     = false
 }
 
 variable "create_policies" {

@@ -70,6 +70,7 @@ def seeded(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict
     release = json.loads(run(project, "release", "create", "-o", "json"))["release_id"]
     foreign = json.loads(run(other, "release", "create", "-o", "json"))["release_id"]
     run(project, "deploy", release, "stage")
+    run(project, "release", "create", "--allow-duplicate")  # two releases: a prefix can be ambiguous
     return {"folder": folder, "project": project, "release": release, "foreign": foreign, "clients": clients}
 
 
@@ -349,6 +350,50 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
     ("list-limit-zero", None, ["release", "list", "--limit", "0"], "--limit must be at least 1", 2),
     ("diff-unknown", None, ["diff", "stage", "nowhere"], "'nowhere' is neither an environment", 2),
     ("history-no-env", None, ["history"], "give either ENVIRONMENT_ID or --all", 2),
+    ("show-short-prefix", None, ["release", "show", "abc"], "a prefix needs at least 8 characters", 1),
+    (
+        "deploy-ambiguous-prefix",
+        None,
+        ["deploy", "bugfarm_", "stage"],
+        "release prefix 'bugfarm_' matches 2 releases of project 'bugfarm_73649'",
+        2,
+    ),
+    # -- tracker terraform: refused before Terraform runs ------------------------------------------
+    (
+        "terraform-undeclared-env",
+        None,
+        ["terraform", "deploy", "qa", "latest", "--root", "{folder}"],
+        "environment 'qa' is not declared in the project manifest",
+        1,
+    ),
+    (
+        "terraform-malformed-release",
+        None,
+        ["terraform", "deploy", "stage", "a b", "--root", "{folder}"],
+        "release id 'a b' is malformed",
+        2,
+    ),
+    (
+        "terraform-promote-bad-source",
+        None,
+        ["terraform", "promote", "st/age", "prod", "--root", "{folder}"],
+        "environment id 'st/age' is not SSM-path-safe",
+        2,
+    ),
+    (
+        "terraform-description-long",
+        None,
+        ["terraform", "deploy", "stage", "latest", "--description", "d" * 1025, "--root", "{folder}"],
+        "description is 1025 characters long; the limit is 1024",
+        2,
+    ),
+    (
+        "terraform-not-a-root",
+        None,
+        ["terraform", "plan", "stage", "--root", "{folder}"],
+        "is not a Terraform root (no *.tf files)",
+        1,
+    ),
 ]
 
 
@@ -362,7 +407,9 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(
     if document is not None:
         project = seeded["folder"] / "case.json"
         project.write_text(document)
-    argv = [a.format(release=seeded["release"], foreign=seeded["foreign"]) for a in argv]
+    argv = [
+        a.format(release=seeded["release"], foreign=seeded["foreign"], folder=seeded["folder"]) for a in argv
+    ]
     before = state(seeded["clients"])
     result = CliRunner().invoke(cli, ["--project-file", str(project), *argv], env={"TRACKER_USER": "tester"})
     assert result.exit_code == code, result.output + result.stderr

@@ -1,10 +1,14 @@
-"""The real terraform binary against a moto server: modules, roots and make's promote path."""
+"""The real terraform binary against the moto server: the store root, the environment root
+(through `tracker terraform` and make), state per project and environment, faults, hostile text.
+
+Every root runs from a copy in a temporary directory, with its own state; the
+checkout is never written to.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEPLOYMENTS, RELEASES, REPO, reset_moto
+from tests.conftest import BUGFARM, DEPLOYMENTS, RELEASES, REPO, reset_moto
 from tests.support.tables import create_tables
+from tests.support.terraform import copy_tree, make, terraform, tf_env, tracker
 
 pytestmark = pytest.mark.terraform
 
@@ -21,83 +26,41 @@ RFC_IMAGES = {
     "hatching": "http://example.com/images/hatching/00001",
     "feeding": "http://example.com/images/feeding/00001",
 }
-ROOTS = [
-    "terraform/store",
-    "terraform/environments/stage",
-    "terraform/environments/prod",
-    "modules/deployed-images/examples/basic",
-]
-
-
-def tf_env() -> dict[str, str]:
-    config = REPO / ".terraformrc"
-    if not config.is_file() and "TRACKER_TEST_ONLINE" not in os.environ:
-        pytest.fail(f"{config} is missing: run `make setup` (it writes the offline Terraform config)")
-    env = dict(os.environ)
-    if config.is_file():
-        env["TF_CLI_CONFIG_FILE"] = str(config)
-    env.update(TF_IN_AUTOMATION="1", TF_VAR_python=sys.executable, TF_VAR_local_emulator="true")
-    env.pop("TF_WORKSPACE", None)
-    return env
-
-
-def terraform(
-    root: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        ["terraform", f"-chdir={root}", *args, "-no-color"],
-        capture_output=True,
-        text=True,
-        env=env or tf_env(),
-        timeout=300,
-    )
-    if check:
-        assert result.returncode == 0, f"terraform {args[0]} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-def tf_vars(variables: dict[str, str]) -> list[str]:
-    return [f"-var={name}={value}" for name, value in variables.items()]
-
-
-def apply(root: Path, check: bool = True, **variables: str) -> subprocess.CompletedProcess[str]:
-    return terraform(root, "apply", "-auto-approve", "-input=false", *tf_vars(variables), check=check)
-
-
-def plan(root: Path, *flags: str, check: bool = True, **variables: str) -> subprocess.CompletedProcess[str]:
-    return terraform(root, "plan", "-input=false", *flags, *tf_vars(variables), check=check)
+THREE_ENVIRONMENTS = {
+    "project": {"id": "shop", "name": "Online Shop"},
+    "services": [{"id": "web", "name": "Web"}, {"id": "worker", "name": "Worker"}],
+    "environments": [{"id": e, "name": e.title()} for e in ("dev", "stage", "prod")],
+}
 
 
 @pytest.fixture(scope="session")
-def tf_tree(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Path:
-    """A copy of the repository's Terraform code, each root initialised once per session."""
-    tree = tmp_path_factory.mktemp("tf")
-    for part in ("terraform", "modules", "scripts", "examples"):
-        shutil.copytree(
-            REPO / part,
-            tree / part,
-            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "terraform.tfstate.d"),
-        )
-    for root in ROOTS:
-        result = subprocess.run(
-            ["terraform", f"-chdir={tree / root}", "init", "-input=false", "-no-color"],
-            capture_output=True,
-            text=True,
-            env=tf_env(),
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-    return tree
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One provider cache for the session: each new data directory links to it."""
+    return tmp_path_factory.mktemp("plugin-cache")
 
 
 @pytest.fixture
-def tf(tf_tree: Path, moto_endpoint: str) -> Path:
-    """A clean emulator and no Terraform state: every test starts from nothing."""
+def tf(tmp_path: Path, moto_endpoint: str, plugin_cache: Path) -> dict[str, Any]:
+    """A clean emulator, a copy of the Terraform folders and an empty state directory."""
     reset_moto(moto_endpoint)
-    for root in ROOTS:
-        for state in (tf_tree / root).glob("terraform.tfstate*"):
-            state.unlink()
-    return tf_tree
+    tree = copy_tree(tmp_path / "tree")
+    return {
+        "root": tree / "terraform" / "environment",
+        "store": tree / "terraform" / "store",
+        "state": tmp_path / "state",
+        "env": tf_env(plugin_cache),
+        "tmp": tmp_path,
+    }
+
+
+def stack(
+    tf: dict[str, Any], *args: str, project: Path = BUGFARM, check: bool = True, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``tracker --project-file PROJECT terraform ...`` on the copied environment root."""
+    where = ["--root", str(tf["root"]), "--state-dir", str(tf["state"])]
+    return tracker(
+        "--project-file", str(project), "terraform", *args, *where, env={**tf["env"], **env}, check=check
+    )
 
 
 def clients() -> Any:
@@ -106,17 +69,19 @@ def clients() -> Any:
     return Clients()
 
 
-def seed_release(aws: Any) -> str:
-    """Publish the RFC's images and create a release through the library; returns its id."""
+def seed_release(aws: Any, project_file: Path = BUGFARM, tag: str = "00001") -> str:
+    """Publish images and create a release through the library; returns its id."""
     from tracker.model.project import load_project
     from tracker.stores.parameters import ParameterStore
     from tracker.stores.tracking import TrackingStore
     from tracker.workflows.releases import create_release, person, publish_image
 
-    project = load_project(REPO / "examples/bugfarm/.wellcome_project")
+    project = load_project(project_file)
     parameters = ParameterStore(aws)
-    for service, image in RFC_IMAGES.items():
-        publish_image(project, parameters, service, image, user_id="dev_dave")
+    for service in project.service_ids:
+        publish_image(
+            project, parameters, service, f"http://example.com/images/{service}/{tag}", user_id="dev"
+        )
     created = create_release(
         project,
         TrackingStore(aws, RELEASES, DEPLOYMENTS),
@@ -127,21 +92,20 @@ def seed_release(aws: Any) -> str:
     return created.release.release_id
 
 
-def deploy_other_release(aws: Any, environment: str) -> str:
+def deploy_outside_terraform(aws: Any, environment: str) -> str:
     """Publish other images, release and deploy them with the library (outside Terraform)."""
     from tracker.model.project import load_project
     from tracker.stores.parameters import ParameterStore
     from tracker.stores.tracking import TrackingStore
     from tracker.workflows.deployments import deploy
-    from tracker.workflows.releases import create_release, person, publish_image
+    from tracker.workflows.releases import person
 
-    project = load_project(REPO / "examples/bugfarm/.wellcome_project")
-    releases, parameters = TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
-    for service in project.service_ids:
-        publish_image(project, parameters, service, f"registry.example/{service}:other", user_id="ci")
-    release = create_release(project, releases, parameters, requested_by=person("ci")).release
-    deploy(project, releases, parameters, release.release_id, environment, requested_by=person("cli-user"))
-    return release.release_id
+    release_id = seed_release(aws, tag="other")
+    store = TrackingStore(aws, RELEASES, DEPLOYMENTS)
+    deploy(
+        load_project(BUGFARM), store, ParameterStore(aws), release_id, environment, requested_by=person("cli")
+    )
+    return release_id
 
 
 def release_item(aws: Any, release_id: str) -> dict[str, Any]:
@@ -152,8 +116,8 @@ def release_item(aws: Any, release_id: str) -> dict[str, Any]:
     return release.as_row()
 
 
-def deployment_params(aws: Any) -> dict[str, str]:
-    params = aws.ssm.get_parameters_by_path(Path="/bugfarm_73649/deployments", Recursive=True)
+def deployment_params(aws: Any, project_id: str = "bugfarm_73649") -> dict[str, str]:
+    params = aws.ssm.get_parameters_by_path(Path=f"/{project_id}/deployments", Recursive=True)
     return {p["Name"]: p["Value"] for p in params["Parameters"]}
 
 
@@ -162,8 +126,26 @@ def deployment_rows(aws: Any) -> list[tuple[str, str, str]]:
     return sorted((i["project_id"]["S"], i["environment_id"]["S"], i["release_id"]["S"]) for i in items)
 
 
-def test_store_root_creates_exactly_the_rfc_tables(tf: Path) -> None:
-    apply(tf / "terraform/store")
+def outputs(tf: dict[str, Any], project_id: str, environment: str) -> dict[str, Any]:
+    """``terraform output`` of one project's environment, from its own state."""
+    data = {"TF_DATA_DIR": str(tf["state"] / project_id / environment / ".terraform")}
+    result: dict[str, Any] = json.loads(
+        terraform(tf["root"], "output", "-json", env={**tf["env"], **data}).stdout
+    )
+    return result
+
+
+def apply_store(tf: dict[str, Any]) -> None:
+    data = {"TF_DATA_DIR": str(tf["tmp"] / "store-data")}
+    env = {**tf["env"], **data}
+    terraform(
+        tf["store"], "init", "-input=false", f"-backend-config=path={tf['tmp'] / 'store.tfstate'}", env=env
+    )
+    terraform(tf["store"], "apply", "-auto-approve", "-input=false", f"-var=project_file={BUGFARM}", env=env)
+
+
+def test_store_root_creates_exactly_the_rfc_tables(tf: dict[str, Any]) -> None:
+    apply_store(tf)
     aws = clients()
     actual = {t: aws.dynamodb.describe_table(TableName=t)["Table"] for t in (RELEASES, DEPLOYMENTS)}
 
@@ -185,76 +167,43 @@ def test_store_root_creates_exactly_the_rfc_tables(tf: Path) -> None:
 
     for name in (RELEASES, DEPLOYMENTS):
         assert shape(actual[name]) == shape(expected[name])
-    assert shape(actual[RELEASES])["gsis"] == [
-        (
-            "latest_deployments",
-            json.dumps(
-                [
-                    {"AttributeName": "project_id", "KeyType": "HASH"},
-                    {"AttributeName": "deployed_at", "KeyType": "RANGE"},
-                ]
-            ),
-            "ALL",
-        ),
-        (
-            "latest_releases",
-            json.dumps(
-                [
-                    {"AttributeName": "project_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ]
-            ),
-            "ALL",
-        ),
-    ]
+    keys = {g[0]: json.loads(g[1]) for g in shape(actual[RELEASES])["gsis"]}
+    assert keys == {
+        "latest_deployments": [
+            {"AttributeName": "project_id", "KeyType": "HASH"},
+            {"AttributeName": "deployed_at", "KeyType": "RANGE"},
+        ],
+        "latest_releases": [
+            {"AttributeName": "project_id", "KeyType": "HASH"},
+            {"AttributeName": "created_at", "KeyType": "RANGE"},
+        ],
+    }
     assert actual[RELEASES]["SSEDescription"]["Status"] == "ENABLED"
     assert actual[RELEASES]["DeletionProtectionEnabled"] is True
 
 
-def test_stage_then_prod_reproduce_the_rfc_example(tf: Path) -> None:
-    apply(tf / "terraform/store")
-    aws = clients()
+def test_stage_then_prod_reproduce_the_rfc_example(tf: dict[str, Any], aws: Any) -> None:
     release_id = seed_release(aws)
-    stage, prod = tf / "terraform/environments/stage", tf / "terraform/environments/prod"
 
-    planned = plan(stage, release_id=release_id)
+    planned = stack(tf, "plan", "stage", release_id)
     assert f'+ release_id = "{release_id}"' in planned.stdout
     assert 'hatching = "(none) -> http://example.com/images/hatching/00001"' in planned.stdout
+    assert deployment_rows(aws) == []  # a plan writes nothing
 
-    apply(
-        stage,
-        release_id=release_id,
-        requested_by="ops_ophelia",
-        requested_by_name="Ophelia Oppenheimer",
-        description="Some stuff wot dave did for testing.",
-    )
-    promote = subprocess.run(
-        [
-            sys.executable,
-            str(tf / "scripts/terraform_deploy.py"),
-            "--project-file",
-            str(tf / "examples/bugfarm/.wellcome_project"),
-            "--requested-by",
-            "ops_ophelia",
-            "--requested-by-name",
-            "Ophelia Oppenheimer",
-            "--description",
-            "Some stuff wot dave did for releasing.",
-            "promote",
-            "stage",
-            "prod",
-        ],
-        capture_output=True,
-        text=True,
-        env=tf_env(),
-        timeout=300,
-        cwd=tf,
-    )
-    assert promote.returncode == 0, promote.stdout + promote.stderr
-    assert f"prod now runs release {release_id}" in promote.stdout
+    stack(
+        tf, "deploy", "stage", release_id,
+        "--user", "ops_ophelia", "--user-name", "Ophelia Oppenheimer",
+        "--description", "Some stuff wot dave did for testing.",
+    )  # fmt: skip
+    promoted = stack(
+        tf, "promote", "stage", "prod",
+        "--user", "ops_ophelia", "--user-name", "Ophelia Oppenheimer",
+        "--description", "Some stuff wot dave did for releasing.",
+    )  # fmt: skip
+    assert f'release_id = "{release_id}"' in promoted.stdout
 
     row = release_item(aws, release_id)
-    assert row["project_id"] == "bugfarm_73649" and row["deployed_at"] >= row["created_at"]
+    assert row["project_id"] == "bugfarm_73649" and row["deployed_at"] > row["created_at"]
     manifest = row["release_manifest"]
     assert manifest["images"] == RFC_IMAGES
     assert [(d["environment"], d["requested_by"], d["description"]) for d in manifest["deployments"]] == [
@@ -279,64 +228,110 @@ def test_stage_then_prod_reproduce_the_rfc_example(tf: Path) -> None:
         for svc, uri in RFC_IMAGES.items()
     }
 
-    # Applying the same release again: no changes planned, nothing recorded.
-    again = plan(stage, "-detailed-exitcode", check=False, release_id=release_id, requested_by="ops_ophelia")
-    assert again.returncode == 0, again.stdout + again.stderr
-    apply(stage, release_id=release_id, requested_by="ops_ophelia")
+    # Applying the same release again: no changes planned, nothing recorded; the same for a
+    # plan that only reads what the environment runs.
+    assert "No changes." in stack(tf, "plan", "stage", release_id).stdout
+    assert "No changes." in stack(tf, "plan", "stage").stdout
+    stack(tf, "deploy", "stage", release_id)
     assert len(release_item(aws, release_id)["release_manifest"]["deployments"]) == 2
 
     # A stack that only reads: the deployed-images module.
-    reader = tf / "modules/deployed-images/examples/basic"
-    apply(reader)
-    images = json.loads(terraform(reader, "output", "-json", "images").stdout)
-    assert images == RFC_IMAGES
+    reader = tf["root"].parent.parent / "modules/deployed-images/examples/basic"
+    env = {**tf["env"], "TF_DATA_DIR": str(tf["tmp"] / "reader-data")}
+    terraform(reader, "init", "-input=false", env=env)
+    terraform(
+        reader, "apply", "-auto-approve", "-input=false", f"-state={tf['tmp'] / 'reader.tfstate'}", env=env
+    )
+    images = json.loads(
+        terraform(reader, "output", "-json", f"-state={tf['tmp'] / 'reader.tfstate'}", env=env).stdout
+    )
+    assert images["images"]["value"] == RFC_IMAGES
 
     # destroy never deletes tracking history.
     before = (release_item(aws, release_id), deployment_rows(aws), deployment_params(aws))
-    terraform(prod, "destroy", "-auto-approve", "-input=false", *tf_vars({"release_id": release_id}))
+    prod_data = {"TF_DATA_DIR": str(tf["state"] / "bugfarm_73649" / "prod" / ".terraform")}
+    terraform(
+        tf["root"], "destroy", "-auto-approve", "-input=false",
+        f"-var=project_file={BUGFARM}", "-var=environment=prod", env={**tf["env"], **prod_data},
+    )  # fmt: skip
     assert (release_item(aws, release_id), deployment_rows(aws), deployment_params(aws)) == before
 
 
-def faulty_python(tmp_path: Path) -> str:
-    launcher = tmp_path / "faulty-python"
-    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "tests/faulty_python.py"}" "$@"\n')
+def test_plan_of_an_environment_without_a_release_reads_what_runs_there(tf: dict[str, Any], aws: Any) -> None:
+    empty = stack(tf, "plan", "prod").stdout  # nothing deployed yet: no error, nothing to do
+    assert "Plan:" not in empty and '+ project_id = "bugfarm_73649"' in empty and '+ release_id = ""' in empty
+    release_id = seed_release(aws)
+    prefix = release_id.split(":")[1][:8]  # what `release list` and the report show
+    stack(tf, "deploy", "prod", prefix)
+    assert deployment_rows(aws) == [("bugfarm_73649", "prod", release_id)]
+    assert "No changes." in stack(tf, "plan", "prod").stdout
+    assert outputs(tf, "bugfarm_73649", "prod")["release_id"]["value"] == release_id
+    assert outputs(tf, "bugfarm_73649", "prod")["images"]["value"] == RFC_IMAGES
+
+
+def test_any_declared_environment_deploys_and_promotes_through_make(tf: dict[str, Any], aws: Any) -> None:
+    manifest = tf["tmp"] / "shop.json"
+    manifest.write_text(json.dumps(THREE_ENVIRONMENTS))
+    release_id = seed_release(aws, manifest)
+    common = [f"PROJECT_FILE={manifest}", f"ROOT={tf['root']}", f"STATE_DIR={tf['state']}"]
+    env = {**tf["env"], "TRACKER_USER": "ci"}
+
+    planned = make("plan", "ENV=dev", f"RELEASE={release_id.split(':')[1][:8]}", *common, env=env)
+    assert "Plan: 1 to add" in planned.stdout and deployment_rows(aws) == []
+    make("deploy", "ENV=dev", "RELEASE=latest", *common, env=env)
+    make("promote", "FROM=dev", "TO=stage", *common, env=env)
+    assert deployment_rows(aws) == [("shop", "dev", release_id), ("shop", "stage", release_id)]
+    assert sorted(p.name for p in (tf["state"] / "shop").iterdir()) == ["dev", "stage"]
+
+    refused = make("deploy", "ENV=qa", "RELEASE=latest", *common, env=env, check=False)
+    assert refused.returncode != 0
+    assert "tracker: error: environment 'qa' is not declared" in refused.stderr
+    assert not (tf["state"] / "shop" / "qa").exists()  # refused before Terraform ran
+    usage = make("deploy", "ENV=dev", *common, env=env, check=False)
+    assert usage.returncode == 2 and "usage: make deploy" in usage.stderr
+
+
+def test_each_project_keeps_its_own_state(tf: dict[str, Any], aws: Any) -> None:
+    shop = tf["tmp"] / "shop.json"
+    shop.write_text(json.dumps(THREE_ENVIRONMENTS))
+    bugfarm_release, shop_release = seed_release(aws), seed_release(aws, shop)
+    stack(tf, "deploy", "stage", bugfarm_release)
+    bugfarm_state = tf["state"] / "bugfarm_73649" / "stage" / "terraform.tfstate"
+    before = bugfarm_state.read_bytes()
+
+    stack(tf, "deploy", "stage", shop_release, project=shop)
+    assert bugfarm_state.read_bytes() == before
+    again = stack(tf, "plan", "stage", bugfarm_release)
+    assert "No changes." in again.stdout
+    assert outputs(tf, "bugfarm_73649", "stage")["images"]["value"] == RFC_IMAGES
+    assert set(outputs(tf, "shop", "stage")["images"]["value"]) == {"web", "worker"}
+
+
+def faulty_tracker(tmp_path: Path) -> str:
+    launcher = tmp_path / "faulty-tracker"
+    launcher.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "tests/support/faulty_tracker.py"}" "$@"\n'
+    )
     launcher.chmod(0o755)
     return str(launcher)
 
 
-def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: Path, tmp_path: Path) -> None:
-    apply(tf / "terraform/store")
-    aws = clients()
+def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: dict[str, Any], aws: Any) -> None:
     release_id = seed_release(aws)
-    stage = tf / "terraform/environments/stage"
+    faulty = {"TF_VAR_tracker_command": json.dumps([faulty_tracker(tf["tmp"])])}
 
-    failed = apply(
-        stage, check=False, release_id=release_id, python=faulty_python(tmp_path), requested_by="ops"
-    )
+    failed = stack(tf, "deploy", "stage", release_id, check=False, **faulty)
     assert failed.returncode != 0
     assert "injected fault: SSM PutParameter failed" in failed.stdout + failed.stderr
     assert "Traceback" not in failed.stdout + failed.stderr
     # The transaction went through, SSM did not: verify sees the drift.
     assert deployment_rows(aws) == [("bugfarm_73649", "stage", release_id)]
     assert deployment_params(aws) == {}
-    verify = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tracker",
-            "--project-file",
-            str(REPO / "examples/bugfarm/.wellcome_project"),
-            "verify",
-            "stage",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    verify = tracker("--project-file", str(BUGFARM), "verify", "stage", env=tf["env"], check=False)
     assert verify.returncode == 1
     assert "stage/hatching: SSM has no parameter" in verify.stdout
 
-    apply(stage, release_id=release_id, requested_by="ops")
+    stack(tf, "deploy", "stage", release_id)
     deployments = release_item(aws, release_id)["release_manifest"]["deployments"]
     assert [d["environment"]["id"] for d in deployments] == ["stage"]
     assert deployment_params(aws) == {
@@ -345,31 +340,30 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: Path, 
 
     # Something else is deployed to stage outside Terraform (a CLI rollback, say):
     # re-applying the same release_id must deploy it again, not plan "no changes".
-    other = deploy_other_release(aws, "stage")
-    replanned = plan(stage, "-detailed-exitcode", check=False, release_id=release_id, requested_by="ops")
-    assert replanned.returncode == 2, replanned.stdout + replanned.stderr
-    apply(stage, release_id=release_id, requested_by="ops")
+    other = deploy_outside_terraform(aws, "stage")
+    assert "Plan: 1 to add, 0 to change, 1 to destroy" in stack(tf, "plan", "stage", release_id).stdout
+    stack(tf, "deploy", "stage", release_id)
     assert deployment_rows(aws) == [("bugfarm_73649", "stage", release_id)]
     deployments = release_item(aws, release_id)["release_manifest"]["deployments"]
     assert [d["environment"]["id"] for d in deployments] == ["stage", "stage"]
     assert other != release_id
-    settled = plan(stage, "-detailed-exitcode", check=False, release_id=release_id, requested_by="ops")
-    assert settled.returncode == 0, settled.stdout
+    assert "No changes." in stack(tf, "plan", "stage", release_id).stdout
 
 
-def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: Path) -> None:
-    apply(tf / "terraform/store")
-    aws = clients()
+def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: dict[str, Any], aws: Any) -> None:
     seed_release(aws)
-    stage = tf / "terraform/environments/stage"
-    for bad, message in [
-        ("0000-nope", "release '0000-nope' not found"),
-        ("../etc", "release id '../etc' is not SSM-path-safe"),
-    ]:
-        result = apply(stage, check=False, release_id=bad)
-        assert result.returncode != 0
-        assert message in result.stderr
-        assert "Traceback" not in result.stderr
+    unknown = stack(tf, "deploy", "stage", "0000-nope", check=False)
+    assert unknown.returncode != 0
+    # Terraform wraps the program's one line in its error box; compare the words.
+    words = " ".join((unknown.stdout + unknown.stderr).split())
+    assert "tracker: error: release '0000-nope' not found in project 'bugfarm_73649'" in words
+    assert "Traceback" not in unknown.stdout + unknown.stderr
+    # A malformed id is refused before Terraform starts: one line, exit 2.
+    malformed = stack(tf, "deploy", "stage", "../etc", check=False)
+    assert malformed.returncode == 2
+    assert malformed.stderr.strip().splitlines() == [
+        "tracker: error: release id '../etc' is malformed: use only letters, digits, '.', '_', '-' and ':'"
+    ]
     assert deployment_rows(aws) == []
     assert deployment_params(aws) == {}
 
@@ -379,26 +373,14 @@ INJECTION = (
 )
 
 
-def test_hostile_text_passes_through_terraform_verbatim(tf: Path, tmp_path: Path) -> None:
-    apply(tf / "terraform/store")
-    aws = clients()
+def test_hostile_text_passes_through_terraform_verbatim(tf: dict[str, Any], aws: Any) -> None:
     release_id = seed_release(aws)
-    canary = tmp_path / "canary"
+    canary = tf["tmp"] / "canary"
     text = INJECTION.format(canary=canary)
-    var_file = tmp_path / "hostile.tfvars.json"
-    var_file.write_text(
-        json.dumps(
-            {
-                "release_id": release_id,
-                "description": text,
-                "requested_by": "o'brien $(id)",
-                "requested_by_name": text[:200],
-            }
-        )
-    )
-    terraform(
-        tf / "terraform/environments/stage", "apply", "-auto-approve", "-input=false", f"-var-file={var_file}"
-    )
+    stack(
+        tf, "deploy", "stage", release_id,
+        "--description", text, "--user", "o'brien $(id)", "--user-name", text[:200],
+    )  # fmt: skip
     entry = release_item(aws, release_id)["release_manifest"]["deployments"][0]
     assert entry["description"] == text
     assert entry["requested_by"] == {"id": "o'brien $(id)", "name": text[:200]}

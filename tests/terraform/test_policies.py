@@ -1,12 +1,18 @@
 """Least privilege of the ssm-namespace module's IAM policies (publisher, deployer, reader).
 
 The policy documents come from the real module: a throwaway Terraform root
-instantiates modules/ssm-namespace twice (``bugfarm_73649`` and ``otherproj``)
-and is applied with the real terraform binary against the session's moto
-server. They are then evaluated request by request with tests/iam_eval.py (a
-small, strict IAM evaluator, unit-tested at the end of this file), and the
-publisher's actions once more by moto's own IAM enforcement on a separate moto
-server started with authentication on.
+instantiates modules/ssm-namespace for ``bugfarm_73649`` and ``otherproj``
+(and once more for bugfarm with ``allow_legacy_release_ids``) and is applied
+with the real terraform binary against the session's moto server. They are
+then evaluated request by request with tests/support/iam_eval.py (a small,
+strict IAM evaluator, unit-tested in tests/unit/test_iam_eval.py; moto
+enforces IAM per action only, so it cannot judge resource scoping), and the
+publisher's actions once more by moto's own IAM enforcement on a separate
+emulator started with authentication on.
+
+The requests a real deployment makes are recorded from the tracker's own
+boto3 calls and translated to what IAM authorises, so the policies are held to
+what the code does, not to a list that could drift from it.
 """
 
 from __future__ import annotations
@@ -16,9 +22,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,19 +29,23 @@ from typing import Any
 
 import pytest
 
-from tests import iam_eval
-from tests.conftest import BUGFARM, DEPLOYMENTS, REGION, RELEASES, REPO
-from tests.iam_eval import Decision, Request, evaluate, is_allowed
+from tests.conftest import BUGFARM, DEPLOYMENTS, REGION, RELEASES, REPO, reset_moto
+from tests.support import iam_eval
+from tests.support.emulator import spawn
+from tests.support.iam_eval import Request, evaluate, is_allowed
 from tests.support.tables import create_tables
+from tests.support.terraform import terraform, tf_env
 
 BUGFARM_ID = "bugfarm_73649"
 OTHER_ID = "otherproj"
+LEGACY = "bugfarm_73649 (legacy ids allowed)"
 PROJECTS = (BUGFARM_ID, OTHER_ID)
 ROLES = ("publisher", "deployer", "reader")
 ACCOUNT = "123456789012"  # moto's default account: what aws_caller_identity returns there
 RELEASES_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{RELEASES}"
 DEPLOYMENTS_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{DEPLOYMENTS}"
 RELEASES_INDEX_ARN = f"{RELEASES_ARN}/index/latest_releases"
+TABLE_HASH_KEYS = {RELEASES: "release_id", DEPLOYMENTS: "project_id"}
 
 ROOT_TF = f"""
 terraform {{
@@ -77,9 +84,19 @@ module "other" {{
   deployments_table_arn = local.deployments_table_arn
 }}
 
+module "legacy" {{
+  source                   = "./ssm-namespace"
+  project_id               = "{BUGFARM_ID}"
+  releases_table_arn       = local.releases_table_arn
+  deployments_table_arn    = local.deployments_table_arn
+  allow_legacy_release_ids = true
+}}
+
 output "namespaces" {{
   value = {{
-    for project, ns in {{ "{BUGFARM_ID}" = module.bugfarm, "{OTHER_ID}" = module.other }} :
+    for project, ns in {{
+      "{BUGFARM_ID}" = module.bugfarm, "{OTHER_ID}" = module.other, "{LEGACY}" = module.legacy
+    }} :
     project => {{
       images_path      = ns.images_path
       deployments_path = ns.deployments_path
@@ -93,39 +110,16 @@ output "namespaces" {{
 
 
 # -- the documents, from the real module -------------------------------------
-def _terraform_env() -> dict[str, str]:
-    env = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
-    for key in ("TF_DATA_DIR", "TF_WORKSPACE", "TF_LOG"):
-        env.pop(key, None)
-    rc = REPO / ".terraformrc"  # offline provider mirror, written by `make setup` when offline
-    if rc.is_file():  # as the Makefile does: it wins over any TF_CLI_CONFIG_FILE
-        env["TF_CLI_CONFIG_FILE"] = str(rc)
-    return env
-
-
-def _terraform(root: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["terraform", f"-chdir={root}", *args, "-no-color"],
-        capture_output=True,
-        text=True,
-        env=_terraform_env(),
-        timeout=600,
-    )
-    assert result.returncode == 0, f"terraform {args[0]} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def namespaces(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """``{project: {images_path, deployments_path, publisher, deployer, reader}}``, documents parsed."""
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed")
     root = tmp_path_factory.mktemp("ssm_namespace_root")
     shutil.copytree(REPO / "modules" / "ssm-namespace", root / "ssm-namespace")
     (root / "main.tf").write_text(ROOT_TF)
-    _terraform(root, "init", "-input=false")
-    _terraform(root, "apply", "-auto-approve", "-input=false")
-    outputs = json.loads(_terraform(root, "output", "-json"))
+    env = tf_env(TF_DATA_DIR=str(root / ".terraform"))
+    terraform(root, "init", "-input=false", env=env)
+    terraform(root, "apply", "-auto-approve", "-input=false", env=env)
+    outputs = json.loads(terraform(root, "output", "-json", env=env).stdout)
     result: dict[str, dict[str, Any]] = {}
     for project, values in outputs["namespaces"]["value"].items():
         result[project] = dict(values)
@@ -160,6 +154,9 @@ def dep(project: str = BUGFARM_ID, environment: str = "stage", service: str = "h
 
 
 B = [BUGFARM_ID]
+MINE = [f"{BUGFARM_ID}:3f1c9b9e-0000-4000-8000-000000000001"]  # a release id of the project
+THEIRS = [f"{OTHER_ID}:3f1c9b9e-0000-4000-8000-000000000002"]
+BARE = ["3f1c9b9e-0000-4000-8000-000000000003"]  # recorded before ids carried the project
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
 
 # (role of bugfarm_73649, request, allowed?)
@@ -176,9 +173,9 @@ CASES: list[tuple[str, Request, bool]] = [
     ("publisher", ssm("PutParameter", f"/{BUGFARM_ID}/imagesX/latest/hatching"), False),
     ("publisher", ssm("PutParameter", f"/{BUGFARM_ID}x/images/latest/hatching"), False),
     ("publisher", ssm("PutParameter", f"/{BUGFARM_ID.upper()}/images/latest/hatching"), False),
-    *[("publisher", ddb(a, RELEASES_ARN), False) for a in WRITES],
+    *[("publisher", ddb(a, RELEASES_ARN, MINE), False) for a in WRITES],
     *[("publisher", ddb(a, DEPLOYMENTS_ARN, B), False) for a in WRITES],
-    ("publisher", ddb("GetItem", RELEASES_ARN), False),
+    ("publisher", ddb("GetItem", RELEASES_ARN, MINE), False),
     ("publisher", ddb("Query", DEPLOYMENTS_ARN, B), False),
     # reader: read the namespace and the project's rows, write nothing
     ("reader", ssm("GetParametersByPath", f"/{BUGFARM_ID}/deployments"), True),
@@ -192,16 +189,20 @@ CASES: list[tuple[str, Request, bool]] = [
     ("reader", ssm("PutParameter", f"/{BUGFARM_ID}/anything"), False),
     ("reader", ssm("DeleteParameter", dep()), False),
     ("reader", ssm("LabelParameterVersion", img()), False),
-    *[("reader", ddb(a, RELEASES_ARN), False) for a in WRITES],
+    *[("reader", ddb(a, RELEASES_ARN, MINE), False) for a in WRITES],
     *[("reader", ddb(a, DEPLOYMENTS_ARN, B), False) for a in WRITES],
-    ("reader", ddb("GetItem", RELEASES_ARN), True),
+    ("reader", ddb("GetItem", RELEASES_ARN, MINE), True),
+    ("reader", ddb("BatchGetItem", RELEASES_ARN, MINE), True),
+    ("reader", ddb("GetItem", RELEASES_ARN, THEIRS), False),
+    ("reader", ddb("GetItem", RELEASES_ARN, BARE), False),  # only with allow_legacy_release_ids
+    ("reader", ddb("DescribeTable", RELEASES_ARN), True),  # finds the GSIs by key schema
     ("reader", ddb("Query", RELEASES_INDEX_ARN, B), True),
-    ("reader", ddb("Query", RELEASES_INDEX_ARN, ["otherproj"]), False),
+    ("reader", ddb("Query", RELEASES_INDEX_ARN, [OTHER_ID]), False),
     ("reader", ddb("GetItem", DEPLOYMENTS_ARN, B), True),
     ("reader", ddb("Query", DEPLOYMENTS_ARN, B), True),
     ("reader", ddb("Scan", DEPLOYMENTS_ARN), False),
     ("reader", ddb("Scan", RELEASES_ARN), False),
-    # deployer: read images, write deployments and the tracking rows
+    # deployer: read images, write deployments and the project's tracking rows
     ("deployer", ssm("PutParameter", dep()), True),
     ("deployer", ssm("PutParameter", dep(environment="prod", service="feeding")), True),
     ("deployer", ssm("PutParameter", img()), False),
@@ -211,16 +212,18 @@ CASES: list[tuple[str, Request, bool]] = [
     ("deployer", ssm("GetParametersByPath", f"/{BUGFARM_ID}/deployments"), True),
     ("deployer", ssm("DeleteParameter", dep()), False),
     ("deployer", ssm("LabelParameterVersion", img()), False),
-    # record_deployment's transaction: UpdateItem on the release, PutItem on the project's row
-    ("deployer", ddb("UpdateItem", RELEASES_ARN), True),
+    ("deployer", ddb("UpdateItem", RELEASES_ARN, MINE), True),
+    ("deployer", ddb("PutItem", RELEASES_ARN, MINE), True),
+    ("deployer", ddb("UpdateItem", RELEASES_ARN, THEIRS), False),
+    ("deployer", ddb("PutItem", RELEASES_ARN, THEIRS), False),
+    ("deployer", ddb("UpdateItem", RELEASES_ARN, BARE), False),
     ("deployer", ddb("PutItem", DEPLOYMENTS_ARN, B), True),
     ("deployer", ddb("ConditionCheckItem", DEPLOYMENTS_ARN, B), True),
     ("deployer", ddb("BatchGetItem", DEPLOYMENTS_ARN, B), True),
-    ("deployer", ddb("PutItem", RELEASES_ARN), True),
     ("deployer", ddb("Query", RELEASES_INDEX_ARN, B), True),
-    ("deployer", ddb("Query", RELEASES_INDEX_ARN, ["otherproj"]), False),
+    ("deployer", ddb("Query", RELEASES_INDEX_ARN, [OTHER_ID]), False),
     ("deployer", ddb("DeleteItem", DEPLOYMENTS_ARN, B), False),
-    ("deployer", ddb("DeleteItem", RELEASES_ARN), False),
+    ("deployer", ddb("DeleteItem", RELEASES_ARN, MINE), False),
     ("deployer", ddb("BatchWriteItem", DEPLOYMENTS_ARN, B), False),
     ("deployer", ddb("Scan", DEPLOYMENTS_ARN), False),
     ("deployer", ddb("DeleteTable", RELEASES_ARN), False),
@@ -231,7 +234,7 @@ def _case_id(case: tuple[str, Request, bool]) -> str:
     role, request, allowed = case
     resource = request.resource.rsplit(":", 1)[-1]
     keys = request.context.get("dynamodb:LeadingKeys")
-    suffix = f"[{','.join(keys)}]" if keys else ""
+    suffix = f"[{','.join(k.split('-')[0] for k in keys)}]" if keys else ""
     return f"{role}-{'may' if allowed else 'may-not'}-{request.action}-{resource}{suffix}"
 
 
@@ -243,8 +246,29 @@ def test_role_permissions(namespaces: dict[str, dict[str, Any]], case: tuple[str
     assert decision.allowed is allowed, f"{role}: {request} is {decision.value}"
 
 
+@pytest.mark.terraform
+@pytest.mark.parametrize(
+    ("role", "request_", "allowed"),
+    [
+        ("reader", ddb("GetItem", RELEASES_ARN, BARE), True),
+        ("reader", ddb("GetItem", RELEASES_ARN, THEIRS), False),
+        ("deployer", ddb("UpdateItem", RELEASES_ARN, BARE), True),
+        ("deployer", ddb("PutItem", RELEASES_ARN, BARE), False),  # new releases always get scoped ids
+        ("deployer", ddb("UpdateItem", RELEASES_ARN, THEIRS), False),
+        ("deployer", ddb("UpdateItem", RELEASES_ARN, [*BARE, *THEIRS]), False),
+        ("deployer", ddb("UpdateItem", RELEASES_ARN, MINE), True),
+    ],
+)
+def test_legacy_release_ids_only_where_allowed(
+    namespaces: dict[str, dict[str, Any]], role: str, request_: Request, allowed: bool
+) -> None:
+    """allow_legacy_release_ids opens bare ids (no ':') and nothing else."""
+    assert is_allowed(namespaces[LEGACY][role], request_) is allowed
+
+
 def _foreign_requests(foreign: str) -> list[Request]:
     """Everything a role of another project might try on ``foreign``'s parameters and rows."""
+    release = [f"{foreign}:3f1c9b9e-0000-4000-8000-000000000009"]
     return [
         ssm("GetParameter", img(foreign)),
         ssm("GetParameters", dep(foreign)),
@@ -255,11 +279,9 @@ def _foreign_requests(foreign: str) -> list[Request]:
         ssm("PutParameter", dep(foreign)),
         ssm("PutParameter", dep(foreign, environment="prod", service="feeding")),
         ssm("LabelParameterVersion", img(foreign)),
-        ddb("GetItem", DEPLOYMENTS_ARN, [foreign]),
-        ddb("Query", DEPLOYMENTS_ARN, [foreign]),
-        ddb("PutItem", DEPLOYMENTS_ARN, [foreign]),
-        ddb("UpdateItem", DEPLOYMENTS_ARN, [foreign]),
-        ddb("ConditionCheckItem", DEPLOYMENTS_ARN, [foreign]),
+        *[ddb(a, DEPLOYMENTS_ARN, [foreign]) for a in ("GetItem", "Query", "ConditionCheckItem", *WRITES)],
+        *[ddb(a, RELEASES_ARN, release) for a in ("GetItem", "BatchGetItem", "ConditionCheckItem", *WRITES)],
+        ddb("Query", RELEASES_INDEX_ARN, [foreign]),
     ]
 
 
@@ -281,7 +303,116 @@ def test_batch_reads_mixing_projects_are_denied(namespaces: dict[str, dict[str, 
     policy = namespaces[BUGFARM_ID][role]
     assert is_allowed(policy, ddb("BatchGetItem", DEPLOYMENTS_ARN, [BUGFARM_ID]))
     assert not is_allowed(policy, ddb("BatchGetItem", DEPLOYMENTS_ARN, [BUGFARM_ID, OTHER_ID]))
+    assert not is_allowed(policy, ddb("BatchGetItem", RELEASES_ARN, [*MINE, *THEIRS]))
     assert not is_allowed(policy, ddb("Query", DEPLOYMENTS_ARN, [OTHER_ID]))
+
+
+# -- what the tracker really asks for ----------------------------------------
+def _keys(table: str, keys: list[dict[str, Any]]) -> list[str]:
+    return [k[TABLE_HASH_KEYS[table]]["S"] for k in keys]
+
+
+def _table_arn(table: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
+    """What IAM authorises for one boto3 call of the tracker (action, resource, leading keys)."""
+    if operation in ("GetParameters", "GetParameter", "PutParameter", "GetParametersByPath"):
+        names = params.get("Names") or [params.get("Name") or params["Path"]]
+        return [ssm(operation, n) for n in names]
+    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        key = params.get("Key") or params["Item"]
+        return [ddb(operation, _table_arn(params["TableName"]), _keys(params["TableName"], [key]))]
+    if operation == "BatchGetItem":
+        return [
+            ddb(operation, _table_arn(t), _keys(t, request["Keys"]))
+            for t, request in params["RequestItems"].items()
+        ]
+    if operation == "Query":
+        partition = params["ExpressionAttributeValues"][":p"]["S"]
+        return [ddb("Query", _table_arn(params["TableName"], params.get("IndexName")), [partition])]
+    if operation == "TransactWriteItems":
+        found = []
+        for item in params["TransactItems"]:
+            ((kind, body),) = item.items()
+            action = {"Put": "PutItem", "Update": "UpdateItem", "ConditionCheck": "ConditionCheckItem"}[kind]
+            found += iam_requests(action, body)
+        return found
+    if operation == "DescribeTable":
+        return [ddb(operation, _table_arn(params["TableName"]))]
+    if operation == "GetCallerIdentity":
+        return []  # needs no permission
+    raise AssertionError(f"the tracker calls {operation}: teach iam_requests what IAM authorises for it")
+
+
+def recorded_calls(clients: Any, calls: list[tuple[str, dict[str, Any]]]) -> Any:
+    """Record every call the tracker makes through ``clients`` (operation name and parameters)."""
+    for service in ("dynamodb", "ssm", "sts"):
+        client = clients.get(service)
+        client.meta.events.register(
+            "provide-client-params", lambda params, model, **_: calls.append((model.name, dict(params)))
+        )
+    return clients
+
+
+def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]]]) -> None:
+    """A release created, deployed to stage, promoted to prod, rolled back, verified: as a deployer does."""
+    from tracker.model.project import load_project
+    from tracker.stores.clients import Clients
+    from tracker.stores.parameters import ParameterStore
+    from tracker.stores.tracking import TrackingStore
+    from tracker.workflows.audit import status, verify
+    from tracker.workflows.deployments import deploy, promote, rollback
+    from tracker.workflows.history import history
+    from tracker.workflows.releases import create_release, person, publish_image
+
+    project = load_project(project_file)
+    publisher = ParameterStore(Clients())  # CI's own credentials: not the deployer's calls
+    clients = recorded_calls(Clients(), calls)
+    store, parameters = TrackingStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients)
+    for tag in ("1", "2"):
+        for service in project.service_ids:
+            publish_image(project, publisher, service, f"registry.example/{service}:{tag}", user_id="ci")
+        created = create_release(project, store, parameters, requested_by=person("ci"))
+        deploy(project, store, parameters, created.release.release_id, "stage", requested_by=person("ops"))
+    first = created.release.release_id.split(":")[1][:8]
+    deploy(project, store, parameters, "latest", "stage", requested_by=person("ops"))
+    deploy(project, store, parameters, first, "stage", requested_by=person("ops"))
+    promote(project, store, parameters, "stage", "prod", requested_by=person("ops"))
+    rollback(project, store, parameters, "stage", requested_by=person("ops"))
+    status(project, store), history(project, store, "stage"), verify(project, store, parameters)
+
+
+@pytest.mark.terraform
+def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_another(
+    namespaces: dict[str, dict[str, Any]], moto_endpoint: str, tmp_path: Path
+) -> None:
+    reset_moto(moto_endpoint)
+    from tracker.stores.clients import Clients
+
+    create_tables(Clients().dynamodb, RELEASES, DEPLOYMENTS)
+    other_file = tmp_path / "other.json"
+    other_file.write_text(BUGFARM.read_text().replace(BUGFARM_ID, OTHER_ID))
+    mine: list[tuple[str, dict[str, Any]]] = []
+    theirs: list[tuple[str, dict[str, Any]]] = []
+    _deploy_everything(BUGFARM, mine)
+    _deploy_everything(other_file, theirs)
+    deployer = namespaces[BUGFARM_ID]["deployer"]
+
+    requests = [r for operation, params in mine for r in iam_requests(operation, params)]
+    assert {r.action for r in requests} >= {"dynamodb:UpdateItem", "dynamodb:PutItem", "ssm:PutParameter"}
+    refused = [r for r in requests if not is_allowed(deployer, r)]
+    assert refused == [], f"the deployer cannot do what a deployment does: {refused}"
+
+    foreign = [r for operation, params in theirs for r in iam_requests(operation, params)]
+    writes = [
+        r for r in foreign if r.action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "ssm:PutParameter")
+    ]
+    assert writes and {r.resource for r in writes} >= {RELEASES_ARN, DEPLOYMENTS_ARN}
+    leaks = [r for r in foreign if r.action != "dynamodb:DescribeTable" and is_allowed(deployer, r)]
+    assert leaks == [], f"{BUGFARM_ID}'s deployer may act on {OTHER_ID}: {leaks}"
 
 
 @pytest.mark.terraform
@@ -291,11 +422,19 @@ def test_module_paths(namespaces: dict[str, dict[str, Any]]) -> None:
         assert namespaces[project]["deployments_path"] == f"/{project}/deployments"
 
 
+def _expected_condition(project: str, resources: list[str]) -> dict[str, Any] | None:
+    if resources == [RELEASES_ARN]:
+        return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": f"{project}:*"}}
+    if resources in ([DEPLOYMENTS_ARN], [f"{RELEASES_ARN}/index/*"]):
+        return {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": project}}
+    return None
+
+
 @pytest.mark.terraform
 @pytest.mark.parametrize("project", PROJECTS)
 @pytest.mark.parametrize("role", ROLES)
 def test_documents_are_narrow(namespaces: dict[str, dict[str, Any]], project: str, role: str) -> None:
-    """Allow-only statements, no wildcard actions, no destructive actions, resources within the project."""
+    """Allow-only statements, no wildcard actions, no destructive actions, every table item scoped."""
     document = namespaces[project][role]
     assert document["Version"] == "2012-10-17"
     ssm_prefix = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{project}/"
@@ -304,7 +443,7 @@ def test_documents_are_narrow(namespaces: dict[str, dict[str, Any]], project: st
         assert statement["Effect"] == "Allow"
         assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}
         actions = iam_eval._as_list(statement["Action"])
-        resources = iam_eval._as_list(statement["Resource"])
+        resources = sorted(iam_eval._as_list(statement["Resource"]))
         for action in actions:
             service, _, name = action.partition(":")
             assert service in {"ssm", "dynamodb"}, action
@@ -315,12 +454,11 @@ def test_documents_are_narrow(namespaces: dict[str, dict[str, Any]], project: st
                 assert (resource + "/").startswith(ssm_prefix), resource
             else:
                 assert resource in tables, resource
-        if DEPLOYMENTS_ARN in resources or f"{RELEASES_ARN}/index/*" in resources:
-            # The deployments table and the releases GSIs (both partitioned by project_id)
-            # are only ever granted for the project's own partition.
-            assert statement.get("Condition") == {
-                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": project}
-            }, statement
+        if actions == ["dynamodb:DescribeTable"]:
+            continue  # names no item: the table's key schema only
+        if any(r in tables for r in resources):
+            # Every table item is granted only within the project's leading keys.
+            assert statement.get("Condition") == _expected_condition(project, resources), statement
 
 
 @pytest.mark.terraform
@@ -351,7 +489,7 @@ def _set_auth(endpoint: str, no_auth_actions: str) -> None:
 
 @pytest.fixture
 def auth_moto() -> Iterator[str]:
-    """A second moto server (own process, loopback) where IAM can be enforced; stopped afterwards.
+    """A second emulator (its own process, loopback) where IAM can be enforced; stopped afterwards.
 
     A separate process, because moto's auth switch and its backends are
     process-wide: switching it on in the session server would break every
@@ -359,23 +497,9 @@ def auth_moto() -> Iterator[str]:
     """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = spawn(port, env=env)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).read()
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                assert process.poll() is None, "moto server exited"
-                assert time.monotonic() < deadline, "moto server did not start"
-                time.sleep(0.1)
         yield endpoint
     finally:
         process.terminate()
@@ -478,138 +602,3 @@ def test_publisher_actions_enforced_by_moto(namespaces: dict[str, dict[str, Any]
             requested_by=person("ci"),
         )
     assert "403" in str(refused.value) or "AccessDenied" in str(refused.value)
-
-
-# -- the evaluator itself -------------------------------------------------------
-def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-def _allow(action: Any, resource: Any, condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
-    if condition is not None:
-        statement["Condition"] = condition
-    return statement
-
-
-PARAM = param("/p/images/latest/a")
-
-
-@pytest.mark.parametrize(
-    ("pattern", "action", "matches"),
-    [
-        ("ssm:PutParameter", "ssm:PutParameter", True),
-        ("SSM:putparameter", "ssm:PutParameter", True),
-        ("ssm:Get*", "ssm:GetParametersByPath", True),
-        ("ssm:Get*", "ssm:PutParameter", False),
-        ("ssm:GetParameter?", "ssm:GetParameters", True),
-        ("ssm:GetParameter?", "ssm:GetParameter", False),
-        ("ssm:GetParameter", "ssm:GetParameters", False),
-        ("*", "dynamodb:DeleteTable", True),
-        ("ssm:*", "dynamodb:PutItem", False),
-    ],
-)
-def test_eval_action_matching(pattern: str, action: str, matches: bool) -> None:
-    assert iam_eval.action_matches(pattern, action) is matches
-
-
-@pytest.mark.parametrize(
-    ("pattern", "resource", "matches"),
-    [
-        ("*", PARAM, True),
-        (param("/p/images/*"), PARAM, True),  # '*' spans '/'
-        (param("/p/images/*"), param("/p/images"), False),
-        (param("/p/images"), param("/p/images"), True),
-        (param("/p/images/*"), param("/P/images/latest/a"), False),  # resources are case-sensitive
-        (param("/p/images/*"), param("/p/deployments/stage/a"), False),
-        (param("/p.x/*"), param("/pyx/a"), False),  # '.' is literal
-        (param("/p/images/latest/?"), PARAM, True),
-        (param("/p/images/latest/?"), param("/p/images/latest/ab"), False),
-        (f"arn:aws:ssm:*:{ACCOUNT}:parameter/p/*", PARAM, True),
-        # A wildcard never spans ARN segments: the region segment cannot swallow the account.
-        (
-            f"arn:aws:ssm:eu-*:{ACCOUNT}:parameter/p/*",
-            f"arn:aws:ssm:eu-west-1:x:{ACCOUNT}:parameter/p/a",
-            False,
-        ),
-        (f"arn:aws:ssm:{REGION}:*:parameter/p/*", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/p/a:b", True),
-        (f"{RELEASES_ARN}/index/*", RELEASES_INDEX_ARN, True),
-        (f"{RELEASES_ARN}/index/*", RELEASES_ARN, False),
-    ],
-)
-def test_eval_resource_matching(pattern: str, resource: str, matches: bool) -> None:
-    assert iam_eval.resource_matches(pattern, resource) is matches
-
-
-LEADING = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["p"]}}
-
-
-@pytest.mark.parametrize(
-    ("condition", "context", "holds"),
-    [
-        (LEADING, {"dynamodb:LeadingKeys": ["p"]}, True),
-        (LEADING, {"dynamodb:LeadingKeys": ["p", "p"]}, True),
-        (LEADING, {"dynamodb:LeadingKeys": ["p", "q"]}, False),
-        (LEADING, {"dynamodb:LeadingKeys": ["P"]}, False),  # StringEquals is case-sensitive
-        (LEADING, {"DynamoDB:leadingkeys": ["q"]}, False),  # key names are not
-        (LEADING, {}, True),  # ForAllValues over no values is vacuously true
-        (LEADING, {"dynamodb:LeadingKeys": []}, True),
-        ({"ForAnyValue:StringEquals": {"k": ["a", "b"]}}, {"k": ["x", "b"]}, True),
-        ({"ForAnyValue:StringEquals": {"k": ["a"]}}, {}, False),
-        ({"StringEquals": {"k": "a"}}, {"k": ["a"]}, True),
-        ({"StringEquals": {"k": ["a", "b"]}}, {"k": ["b"]}, True),  # values of one key: OR
-        ({"StringEquals": {"k": "a"}}, {}, False),
-        ({"StringEqualsIfExists": {"k": "a"}}, {}, True),
-        ({"StringEqualsIfExists": {"k": "a"}}, {"k": ["b"]}, False),
-        ({"StringNotEquals": {"k": "a"}}, {}, True),
-        ({"StringNotEquals": {"k": "a"}}, {"k": ["a"]}, False),
-        ({"StringEqualsIgnoreCase": {"k": "A"}}, {"k": ["a"]}, True),
-        ({"StringLike": {"k": "a*"}}, {"k": ["abc"]}, True),
-        ({"StringNotLike": {"k": "a*"}}, {"k": ["abc"]}, False),
-        ({"StringEquals": {"k": "a", "j": "b"}}, {"k": ["a"], "j": ["x"]}, False),  # keys: AND
-        ({"StringEquals": {"k": "a"}, "StringLike": {"j": "b*"}}, {"k": ["a"], "j": ["bb"]}, True),
-    ],
-)
-def test_eval_conditions(condition: dict[str, Any], context: dict[str, list[str]], holds: bool) -> None:
-    assert iam_eval.condition_matches(condition, context) is holds
-
-
-def test_eval_decisions() -> None:
-    allow_all = _policy(_allow("ssm:*", "*"))
-    deny_put = _policy({"Effect": "Deny", "Action": "ssm:PutParameter", "Resource": "*"})
-    put = Request("ssm:PutParameter", PARAM)
-    get = Request("ssm:GetParameter", PARAM)
-    assert evaluate([allow_all], put) is Decision.ALLOWED
-    assert evaluate([allow_all, deny_put], put) is Decision.EXPLICIT_DENY
-    assert evaluate([deny_put, allow_all], put) is Decision.EXPLICIT_DENY  # order does not matter
-    assert evaluate([deny_put, allow_all], get) is Decision.ALLOWED
-    assert evaluate([], get) is Decision.IMPLICIT_DENY
-    assert evaluate([_policy(_allow("dynamodb:GetItem", "*"))], get) is Decision.IMPLICIT_DENY
-    not_action = _policy({"Effect": "Allow", "NotAction": "ssm:Delete*", "Resource": "*"})
-    assert is_allowed(not_action, get)
-    assert not is_allowed(not_action, Request("ssm:DeleteParameter", PARAM))
-    not_resource = _policy({"Effect": "Allow", "Action": "ssm:*", "NotResource": param("/p/images/*")})
-    assert not is_allowed(not_resource, get)
-    assert is_allowed(not_resource, Request("ssm:GetParameter", param("/q/x")))
-    scoped = _policy(_allow("dynamodb:GetItem", DEPLOYMENTS_ARN, LEADING))
-    assert is_allowed(scoped, ddb("GetItem", DEPLOYMENTS_ARN, ["p"]))
-    assert not is_allowed(scoped, ddb("GetItem", DEPLOYMENTS_ARN, ["q"]))
-    assert not is_allowed(scoped, ddb("GetItem", RELEASES_ARN, ["p"]))
-
-
-@pytest.mark.parametrize(
-    "policy",
-    [
-        _policy(_allow("ssm:GetParameter", param("/${aws:username}/*"))),
-        _policy({"Effect": "Allow", "Principal": "*", "Action": "ssm:GetParameter", "Resource": "*"}),
-        _policy(_allow("ssm:GetParameter", "*", {"NumericLessThan": {"k": "1"}})),
-        _policy(_allow("ssm:GetParameter", "*", {"ForSomeValues:StringEquals": {"k": "1"}})),
-        _policy(_allow("ssm:GetParameter", "arn:aws:ssm:*")),
-        _policy({"Effect": "Allow", "Action": "ssm:GetParameter"}),
-        _policy({"Effect": "allow", "Action": "ssm:GetParameter", "Resource": "*"}),
-        {"Version": "2008-10-17", "Statement": [_allow("ssm:GetParameter", "*")]},
-    ],
-)
-def test_eval_refuses_what_it_does_not_implement(policy: dict[str, Any]) -> None:
-    with pytest.raises(iam_eval.UnsupportedPolicyError):
-        evaluate([policy], Request("ssm:GetParameter", PARAM, {"k": ["1"]}))

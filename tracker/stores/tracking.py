@@ -130,6 +130,14 @@ def row_from_item(item: Item) -> DeploymentRow:
     )
 
 
+def _missing_index(error: AwsError) -> bool:
+    """A Query named an index the table does not have (DynamoDB: ValidationException; moto: not found)."""
+    message = str(error).lower()
+    return (error.code == "ValidationException" and "specified index" in message) or (
+        error.code == "ResourceNotFoundException" and "invalid index" in message
+    )
+
+
 def check_release(release: Release | None, release_id: str, project_id: str) -> Release:
     """The release, or ReleaseNotFoundError / WrongProjectError."""
     if release is None:
@@ -182,10 +190,11 @@ class TrackingStore:
             except AwsError as error:
                 if error.code == "ResourceNotFoundException":
                     missing.append(table)
-        names = " and ".join(f"'{t}'" for t in missing) or "a tracking table"
+        names = " and ".join(f"'{t}'" for t in missing) or "of the tracker"
+        what = "table {} does not exist" if len(missing) == 1 else "tables {} do not exist"
         return MissingTableError(
-            f"DynamoDB table {names} does not exist ({self.clients.where('dynamodb')}): create the "
-            "tables with the Terraform module modules/tracking-store (e.g. `make store`), or point "
+            f"DynamoDB {what.format(names)} ({self.clients.where('dynamodb')}): create the tables with "
+            "the Terraform module modules/tracking-store (e.g. `make store`), or point "
             "TRACKER_RELEASES_TABLE / TRACKER_DEPLOYMENTS_TABLE at yours"
         )
 
@@ -221,7 +230,7 @@ class TrackingStore:
         try:
             first = next(pages, None)
         except AwsError as error:
-            if error.code != "ValidationException" or "index" not in str(error):
+            if not _missing_index(error):
                 raise
             if self.indexes.get(index):
                 raise MissingTableError(
@@ -240,7 +249,12 @@ class TrackingStore:
         """Query pages (a caller that stops early reads no more pages)."""
         iterator = iter(self._db.get_paginator("query").paginate(**kwargs))
         while True:
-            page = self._call(lambda: next(iterator, None), "querying")
+            try:
+                page = call(lambda: next(iterator, None), "querying")
+            except AwsError as error:
+                if error.code == "ResourceNotFoundException" and not _missing_index(error):
+                    raise self._missing_table() from error
+                raise
             if page is None:
                 return
             yield page.get("Items", [])

@@ -2,10 +2,11 @@
 
 Release ids people type: ``latest`` (the project's newest release), a full id,
 or a unique prefix of at least 8 characters of an id -- of the whole id or of
-the part after ``project:``, which is what ``release list`` and the report
-show. A prefix lookup reads every release of the project through the
-latest-releases GSI (one Query, paged per 1 MB of releases); automation that
-runs often should pass full ids.
+the part after ``project:``, which is what the report shows. A lookup reads
+only the project's own keys (as the IAM policies require): the id, then, if
+it is no full id, every release of the project through the latest-releases
+GSI (one Query, paged per 1 MB of releases, filtered on the prefix).
+Automation that runs often should pass full ids.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tracker.errors import (
     MissingImagesError,
     ReleaseManifestError,
     ReleaseNotFoundError,
+    WrongProjectError,
 )
 from tracker.model import schema
 from tracker.model.clock import Clock, iso8601, now
@@ -203,10 +205,18 @@ def find_release(
         rows = store.get_release_and_rows(None, project.id, environment_ids)[1] if environment_ids else {}
         return release, rows
     schema.check_release_ref(ref)
-    found, rows = store.get_release_and_rows(ref, project.id, environment_ids)
+    owner, scoped, _ = ref.partition(":")
+    if scoped and owner != project.id:
+        # Ids with ':' are '{project}:{uuid}': another project's, which IAM would refuse to read.
+        raise WrongProjectError(f"release '{ref}' belongs to project '{owner}', not '{project.id}'")
+    # Only the project's own keys are read (the deployer policy allows no others): a ref
+    # without ':' is tried as the uuid of one of its releases, then as a prefix (which also
+    # finds bare ids recorded by earlier versions, through the project's index).
+    exact = ref if scoped else f"{project.id}:{ref}"
+    found, rows = store.get_release_and_rows(exact, project.id, environment_ids)
     if found is None:
         return release_by_prefix(project, store, ref), rows
-    return check_release(found, ref, project.id), rows
+    return check_release(found, exact, project.id), rows
 
 
 def newest_release(project: Project, store: TrackingStore) -> Release:
