@@ -84,9 +84,9 @@ def test_a_missing_gsi_is_named_with_its_keys_and_nothing_is_written(
     before = snapshot(clients.dynamodb, clients.ssm, *THEIRS.values())
     refused = run(bugfarm_file, "release", "create", code=1)
     assert refused.stderr.strip().splitlines() == [
-        "tracker: error: DynamoDB table 'platform-releases' (region eu-west-1, account 123456789012) has no "
-        "global secondary index on project_id (hash) + created_at (range), the RFC's 'latest releases' index: "
-        "add one, or name yours with TRACKER_LATEST_RELEASES_INDEX"
+        "tracker: error: DynamoDB table 'platform-releases' (region eu-west-1, account 123456789012) has "
+        "no global secondary index on project_id (hash) + created_at (range), the RFC's 'latest releases' "
+        "index: add one, or name yours with TRACKER_LATEST_RELEASES_INDEX"
     ]
     assert snapshot(clients.dynamodb, clients.ssm, *THEIRS.values()) == before
 
