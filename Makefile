@@ -119,7 +119,7 @@ report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [
 reliability: $(SETUP_DONE) ## Run the reliability tests and write docs/reliability.md from their results.
 	mkdir -p $(DEMO_DIR)
 	$(PY) -m pytest -q -o junit_family=legacy --junitxml=$(DEMO_DIR)/reliability.xml \
-		tests/emulator tests/terraform/test_modules.py tests/terraform/test_policies.py || true
+		tests/unit tests/emulator tests/terraform/test_modules.py tests/terraform/test_policies.py || true
 	$(PY) scripts/reliability_report.py $(DEMO_DIR)/reliability.xml docs/reliability.md
 
 bench: $(SETUP_DONE) ## Benchmarks against a local moto server (a few minutes): docs/benchmarks.md and .json.

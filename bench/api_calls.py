@@ -8,16 +8,15 @@ from typing import Any
 
 from bench.common import (
     USER,
-    CallCounter,
     Stores,
     counted_stores,
     deploy_to,
-    is_read,
     log,
     make_project,
     new_release,
     publish_all,
 )
+from tests.support.counting import CallCounter, is_read
 
 OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "history", "verify"]
 
@@ -36,14 +35,14 @@ def totals(calls: dict[str, dict[str, int]]) -> dict[str, int]:
 
 def _operations(project: Any, stores: Stores, state: dict[str, str]) -> dict[str, Callable[[], Any]]:
     """The operations in the order a project lives through them (each needs the one before)."""
-    from tracker import deployments
-    from tracker.releases import person
+    from tracker.workflows import audit, deployments, history
+    from tracker.workflows.releases import person
 
     def release_create() -> None:
         state["release_id"] = new_release(project, stores)
 
     def verify() -> None:
-        drifts = deployments.verify(project, stores.releases, stores.parameters)
+        drifts = audit.verify(project, stores.releases, stores.parameters)
         if drifts:  # a benchmark of a broken state would measure the wrong thing
             raise RuntimeError(f"verify found drift: {drifts[0]}")
 
@@ -54,8 +53,8 @@ def _operations(project: Any, stores: Stores, state: dict[str, str]) -> dict[str
         "promote": lambda: deployments.promote(
             project, stores.releases, stores.parameters, "stage", "prod", requested_by=person(USER)
         ),
-        "status": lambda: deployments.status(project, stores.releases),
-        "history": lambda: deployments.history(project, stores.releases, "stage", limit=10),
+        "status": lambda: audit.status(project, stores.releases),
+        "history": lambda: history.history(project, stores.releases, "stage", limit=10),
         "verify": verify,
     }
 
@@ -106,9 +105,9 @@ def _deploy_target(deploy: dict[str, int], n: int) -> dict[str, Any]:
         "met": met,
         "why": ""
         if met
-        else "BatchGetItem + TransactWriteItems + one GetItem after the SSM writes: the "
-        "race guard of tracker/deployments.py re-reads the row so that a deployment overtaken between its "
-        "transaction and its SSM writes rewrites SSM with the winner's images",
+        else "BatchGetItem + TransactWriteItems + one GetItem after the SSM writes: the race guard "
+        "of tracker/workflows/deployments.py re-reads the row so that a deployment overtaken between "
+        "its transaction and its SSM writes rewrites SSM with the winner's images",
     }
 
 

@@ -1,47 +1,30 @@
-"""What every benchmark section shares: the emulator, the environment, projects and call counting."""
+"""What every benchmark section shares: the emulator, the installed package, projects and timing."""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tests.support.counting import CallCounter
+
 REPO = Path(__file__).resolve().parent.parent
-# The interpreter running the benchmark is the project venv's (it imports tracker and moto).
-VENV_BIN = Path(sys.executable).parent
-PYTHON = str(VENV_BIN / "python")
-TRACKER = str(VENV_BIN / "tracker")
 BUGFARM = REPO / "examples" / "bugfarm" / ".wellcome_project"
 REGION = "eu-west-1"
-# The defaults of tracker.store and of the Terraform modules: the stage root's
-# plan queries these names, so the emulator's tables must carry them.
+# The defaults of the tracker and of the Terraform modules.
 RELEASES = "tracker-releases"
 DEPLOYMENTS = "tracker-deployments"
 USER = "bench"
-
-# Environment variables that would point the tracker somewhere else than our emulator.
-_FOREIGN_ENV = (
-    "AWS_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_DEFAULT_PROFILE",
-    "TRACKER_PROJECT_FILE",
-    "TF_WORKSPACE",
-)
-
 
 _STARTED = time.monotonic()
 
@@ -51,41 +34,18 @@ def log(message: str) -> None:
     print(f"bench: [{time.monotonic() - _STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def emulator() -> Iterator[str]:
-    """Our own moto server on loopback, and os.environ pointing every client (and child) at it."""
-    from moto.server import ThreadedMotoServer
-
-    # verbose=False still leaves werkzeug logging one line per request: thousands of them.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    saved = dict(os.environ)
-    for key in _FOREIGN_ENV:
+def bench_environment() -> None:
+    """os.environ for the tracker's own commands (the emulator's AWS settings are already there)."""
+    for key in ("TRACKER_PROJECT_FILE", "TF_WORKSPACE", "TF_DATA_DIR"):
         os.environ.pop(key, None)
     os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-        TRACKER_RELEASES_TABLE=RELEASES,
-        TRACKER_DEPLOYMENTS_TABLE=DEPLOYMENTS,
-        TRACKER_USER=USER,
+        TRACKER_RELEASES_TABLE=RELEASES, TRACKER_DEPLOYMENTS_TABLE=DEPLOYMENTS, TRACKER_USER=USER
     )
-    try:
-        yield endpoint
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        server.stop()
 
 
 def create_tables(clients: Any) -> None:
-    # The tests' definition, which tests/test_terraform.py holds equal to the store module's.
-    from tests.aws_fixtures import create_tables as create
+    # The tests' definition, which tests/terraform/test_modules.py holds equal to the store module's.
+    from tests.support.tables import create_tables as create
 
     create(clients.dynamodb, RELEASES, DEPLOYMENTS)
 
@@ -133,7 +93,7 @@ def manifest_text(project_id: str, services: int) -> str:
 
 
 def make_project(project_id: str, services: int) -> Any:
-    from tracker.project import parse_project
+    from tracker.model.project import parse_project
 
     return parse_project(manifest_text(project_id, services), f"benchmark manifest {project_id}")
 
@@ -152,22 +112,30 @@ class Stores:
 
     @classmethod
     def build(cls, clients: Any | None = None) -> Stores:
-        from tracker.aws import Clients
-        from tracker.store import ParameterStore, ReleaseStore
+        from tracker.stores.clients import Clients
+        from tracker.stores.parameters import ParameterStore
+        from tracker.stores.tracking import TrackingStore
 
         clients = clients or Clients()
-        return cls(clients, ReleaseStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients))
+        return cls(clients, TrackingStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients))
+
+
+def counted_stores(counter: CallCounter) -> Stores:
+    """Stores whose every AWS call and DynamoDB item read ``counter`` sees."""
+    from tracker.stores.clients import Clients
+
+    return Stores.build(counter.attach_all(Clients()))
 
 
 def publish_all(project: Any, stores: Stores, build: int) -> None:
-    from tracker.releases import publish_image
+    from tracker.workflows.releases import publish_image
 
     for service in project.service_ids:
         publish_image(project, stores.parameters, service, image(project.id, service, build), user_id=USER)
 
 
 def new_release(project: Any, stores: Stores, *, allow_duplicate: bool = False) -> str:
-    from tracker.releases import create_release, person
+    from tracker.workflows.releases import create_release, person
 
     created = create_release(
         project,
@@ -181,8 +149,8 @@ def new_release(project: Any, stores: Stores, *, allow_duplicate: bool = False) 
 
 
 def deploy_to(project: Any, stores: Stores, release_id: str, environment: str) -> Any:
-    from tracker.deployments import deploy
-    from tracker.releases import person
+    from tracker.workflows.deployments import deploy
+    from tracker.workflows.releases import person
 
     return deploy(
         project,
@@ -195,52 +163,21 @@ def deploy_to(project: Any, stores: Stores, release_id: str, environment: str) -
     )
 
 
-# -- counting API calls --------------------------------------------------------
-_READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List")
+def seed_bugfarm() -> list[str]:
+    """The RFC's bugfarm project with two releases, the second deployed to stage; returns their ids.
 
-
-def is_read(operation: str) -> bool:
-    return operation.startswith(_READ_PREFIXES)
-
-
-@dataclass
-class CallCounter:
-    """Counts API calls per (service, operation) through botocore's ``before-call`` event.
-
-    ``before-call`` fires once per API call (a paginator's page is a call; a
-    retry of the same call is not), which is what AWS bills and throttles.
+    Sections 3, 4 and 6 resolve and deploy these, as Terraform does.
     """
+    from tracker.model.project import load_project
 
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def attach(self, client: Any) -> Any:
-        client.meta.events.register("before-call", self._count)
-        return client
-
-    def _count(self, model: Any, **_: Any) -> None:
-        # Must return None: a handler returning a value short-circuits the call.
-        with self._lock:  # deploy writes SSM from a thread pool
-            self.counts[(model.service_model.service_name, model.name)] += 1
-
-    def measure(self, function: Callable[[], Any]) -> dict[str, dict[str, int]]:
-        """The calls ``function`` makes, as {service: {operation: count}}."""
-        with self._lock:
-            self.counts.clear()
-        function()
-        result: dict[str, dict[str, int]] = {}
-        for (service, operation), count in sorted(self.counts.items()):
-            result.setdefault(service, {})[operation] = count
-        return result
-
-
-def counted_stores(counter: CallCounter) -> Stores:
-    from tracker.aws import Clients
-
-    clients = Clients()
-    for service in ("dynamodb", "ssm", "sts"):
-        counter.attach(clients.get(service))
-    return Stores.build(clients)
+    project = load_project(BUGFARM)
+    stores = Stores.build()
+    publish_all(project, stores, build=1)
+    first = new_release(project, stores)
+    publish_all(project, stores, build=2)
+    second = new_release(project, stores)
+    deploy_to(project, stores, second, "stage")
+    return [first, second]
 
 
 # -- timing ----------------------------------------------------------------------
@@ -260,16 +197,33 @@ def summary(samples: list[float]) -> dict[str, Any]:
     }
 
 
-def seed_bugfarm() -> str:
-    """The RFC's bugfarm project with a release deployed to stage; returns the release id.
+def interleaved(runners: dict[str, Callable[[], Any]], runs: int) -> dict[str, dict[str, Any]]:
+    """Each runner ``runs`` times, in turn, after one warm-up each: drift hits them all alike."""
+    for function in runners.values():
+        function()
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(runs):
+        for name, function in runners.items():
+            samples[name].append(timed(function))
+    return {name: summary(values) for name, values in samples.items()}
 
-    Sections 3 and 4 resolve this release, as Terraform does on every plan.
-    """
-    from tracker.project import load_project
 
-    project = load_project(BUGFARM)
-    stores = Stores.build()
-    publish_all(project, stores, build=1)
-    release_id = new_release(project, stores)
-    deploy_to(project, stores, release_id, "stage")
-    return release_id
+def command(
+    argv: list[str], stdin: str = "", expect: str = "", env: dict[str, str] | None = None
+) -> Callable[[], None]:
+    """A function running ``argv`` once, failing unless it exits 0 and prints ``expect``."""
+
+    def run() -> None:
+        done = subprocess.run(
+            argv,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env or dict(os.environ),
+            cwd=REPO,
+            timeout=300,
+        )
+        if done.returncode != 0 or expect not in done.stdout:
+            raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+
+    return run

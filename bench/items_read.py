@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from bench.common import RELEASES, CallCounter, counted_stores, image, log, make_project
+from bench.common import RELEASES, counted_stores, image, log, make_project
+from tests.support.counting import CallCounter
 
 PROJECT_ID = "bench-history"
 SERVICES = 5
@@ -17,7 +18,7 @@ BATCH = 25  # BatchWriteItem's maximum
 
 
 def _entry(environment: str, at: int) -> dict[str, Any]:
-    from tracker.releases import iso8601
+    from tracker.model.clock import iso8601
 
     return {
         "environment": {"id": environment, "name": environment.title()},
@@ -29,14 +30,14 @@ def _entry(environment: str, at: int) -> dict[str, Any]:
 
 def release_row(index: int) -> dict[str, Any]:
     """A release as the tracker stores it: deployed to stage, and every third one to prod later."""
-    from tracker.releases import iso8601
+    from tracker.model.clock import iso8601
 
     created = START + index * STEP
     deployments = [_entry("stage", created + 60)]
     if index % 3 == 0:
         deployments.append(_entry("prod", created + 300))
     return {
-        "release_id": f"release-{index:06d}",
+        "release_id": f"{PROJECT_ID}:release-{index:06d}",
         "project_id": PROJECT_ID,
         "created_at": created,
         "deployed_at": created + (300 if index % 3 == 0 else 60),
@@ -72,8 +73,8 @@ def _collect(reader: Callable[[], list[Any]], into: list[Any]) -> None:
 
 def measure(counter: CallCounter, stores: Any, project: Any) -> dict[str, Any]:
     """Items and calls of list_releases(limit=10) and history(stage, limit=10)."""
-    from tracker.deployments import history
-    from tracker.releases import list_releases
+    from tracker.workflows.history import history
+    from tracker.workflows.releases import list_releases
 
     result = {}
     readers: dict[str, Callable[[], list[Any]]] = {
@@ -81,11 +82,10 @@ def measure(counter: CallCounter, stores: Any, project: Any) -> dict[str, Any]:
         "history": lambda: history(project, stores.releases, "stage", limit=LIMIT),
     }
     for name, reader in readers.items():
-        stores.releases.stats.items_read = 0
         returned: list[Any] = []
         calls = counter.measure(partial(_collect, reader, returned))
         result[name] = {
-            "items_read": stores.releases.stats.items_read,
+            "items_read": counter.items_read,
             "returned": len(returned),
             "api_calls": sum(sum(ops.values()) for ops in calls.values()),
         }

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Benchmarks of RFC 013 release & deployment tracking (issue 6), against a local moto server.
+"""Benchmarks of RFC 013 release & deployment tracking, against a local emulator (moto server).
 
     bench/run.py [--smoke] [--out-md docs/benchmarks.md] [--out-json docs/benchmarks.json]
 
-Starts its own moto server on 127.0.0.1, creates the tracking tables, and
-measures: AWS API calls per operation, items read by `release list` and
-`history` as the table grows, wall time of the Terraform program and of
-`tracker status` against `import boto3`, `terraform plan` against a baseline
-root, and deploy wall time as services grow. Writes a Markdown report and a
-JSON of the raw figures. --smoke runs a tiny version of every section.
+Starts its own emulator on 127.0.0.1, creates the tracking tables, installs the
+package from its wheel in a fresh virtualenv (as users get it), and measures:
+AWS API calls per operation, items read by `release list` and `history` as the
+table grows, the program Terraform runs against a floor of one boto3 call,
+`terraform plan` of roots using the module against the same roots with a no-op
+program, deploy time as services grow, and `make deploy` against a bare
+`terraform apply`. Writes a Markdown report and a JSON of the raw figures.
+--smoke runs a tiny version of every section.
 """
 
 from __future__ import annotations
@@ -21,11 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Run as a script, so the repository (bench.*, tests.aws_fixtures) is not on sys.path yet.
+# Run as a script, so the repository (bench.*, tests.support.*) is not on sys.path yet.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import api_calls, items_read, report, terraform_plan, wall_time  # noqa: E402
-from bench.common import REPO, Stores, create_tables, emulator, log, machine_info, seed_bugfarm  # noqa: E402
+from bench.common import (  # noqa: E402
+    REPO,
+    Stores,
+    bench_environment,
+    create_tables,
+    log,
+    machine_info,
+    seed_bugfarm,
+)
+from tests.support.emulator import in_process  # noqa: E402
+from tests.support.packaging import build_wheel, install  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -36,27 +48,26 @@ class Plan:
     table_sizes: list[int]
     command_runs: int
     plan_runs: int
-    diagnose_plan: bool  # also plan baseline + external, to split the stage root's extra time
 
 
-FULL = Plan(
-    services=[1, 10, 100], table_sizes=[100, 1_000, 10_000], command_runs=7, plan_runs=5, diagnose_plan=True
-)
+FULL = Plan(services=[1, 10, 100], table_sizes=[100, 1_000, 10_000], command_runs=9, plan_runs=7)
 # 12 services, not 3: it crosses GetParameters' batch of 10, so ceil(N/10) is really exercised.
-SMOKE = Plan(services=[1, 12], table_sizes=[100, 300], command_runs=3, plan_runs=1, diagnose_plan=False)
+SMOKE = Plan(services=[1, 12], table_sizes=[100, 300], command_runs=2, plan_runs=1)
 
 
 def measure(plan: Plan, workdir: Path) -> dict[str, Any]:
-    with emulator() as endpoint:
-        log(f"moto server at {endpoint}")
+    log("building the wheel and a fresh virtualenv with it")
+    bin_dir = install(build_wheel(workdir / "wheel"), workdir / "venv")
+    with in_process() as endpoint:
+        log(f"emulator at {endpoint}")
+        bench_environment()
         create_tables(Stores.build().clients)
         figures: dict[str, Any] = {"api_calls": api_calls.run(plan.services)}
-        release_id = seed_bugfarm()
+        release_ids = seed_bugfarm()
         log("wall time of the commands")
-        figures["wall_time"] = wall_time.run_commands(release_id, plan.command_runs)
-        figures["terraform_plan"] = terraform_plan.run(
-            workdir, release_id, plan.plan_runs, plan.diagnose_plan
-        )
+        figures["wall_time"] = wall_time.run_commands(bin_dir, release_ids[1], plan.command_runs)
+        figures["terraform_plan"] = terraform_plan.run_plans(workdir, bin_dir, release_ids[1], plan.plan_runs)
+        figures["make_deploy"] = terraform_plan.run_deploys(workdir, bin_dir, release_ids, plan.plan_runs)
         figures["deploy_time"] = wall_time.run_deploys(plan.services, plan.command_runs)
         # Last: moto deep-copies a whole table on every TransactWriteItems (its rollback),
         # so a table of 10 000 releases would slow every later deploy -- unlike DynamoDB.

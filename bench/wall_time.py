@@ -1,80 +1,67 @@
-"""Sections 3 and 5: wall time of the commands Terraform and people run, and of deploy."""
+"""Sections 3 and 5: wall time of the program Terraform runs (and of the CLI), and of deploy.
+
+Commands run from the package installed from its wheel in a fresh virtualenv
+(compiled bytecode, no editable-install finder), as users run them; the floor
+runs with the same interpreter.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
     BUGFARM,
-    DEPLOYMENTS,
-    PYTHON,
     RELEASES,
-    REPO,
-    TRACKER,
     Stores,
+    command,
     deploy_to,
+    interleaved,
     log,
     make_project,
     new_release,
     publish_all,
     summary,
-    timed,
 )
 
-TARGET_RATIO = 1.5
-FLOOR = "python -c 'import boto3'"
-
-
-def _runner(argv: list[str], stdin: str = "", expect: str = "") -> Callable[[], None]:
-    """A function running ``argv`` once, failing unless it exits 0 and prints ``expect``."""
-
-    def run() -> None:
-        done = subprocess.run(
-            argv, input=stdin, capture_output=True, text=True, env=dict(os.environ), cwd=REPO, timeout=120
-        )
-        if done.returncode != 0 or expect not in done.stdout:
-            raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
-
-    return run
+TARGET_RATIO = 1.10
+FLOOR = "fresh Python, import boto3, one DynamoDB client, one GetItem"
+PROGRAM = "tracker terraform resolve"
+_FLOOR_CODE = (
+    "import boto3; boto3.client('dynamodb').get_item("
+    f"TableName='{RELEASES}', Key={{'release_id': {{'S': 'bugfarm_73649:none'}}}})"
+)
 
 
 def resolve_query(release_id: str) -> dict[str, str]:
-    """The query the release-deployment module sends to the external program."""
+    """The query modules/release-deployment sends to the external program."""
+    return {"project_file": str(BUGFARM), "environment": "stage", "release_id": release_id}
+
+
+def commands(bin_dir: Path, release_id: str) -> dict[str, Any]:
+    """The floor first, then what the ratio target applies to, then commands reported for context."""
+    tracker, python = str(bin_dir / "tracker"), str(bin_dir / "python")
+    query = json.dumps(resolve_query(release_id))
     return {
-        "project_file": str(BUGFARM),
-        "environment": "stage",
-        "release_id": release_id,
-        "releases_table": RELEASES,
-        "deployments_table": DEPLOYMENTS,
+        FLOOR: command([python, "-c", _FLOOR_CODE]),
+        PROGRAM: command([tracker, "terraform", "resolve"], query, release_id),
+        "python -c 'import boto3'": command([python, "-c", "import boto3"]),
+        "tracker status": command([tracker, "--project-file", str(BUGFARM), "status"], expect=release_id),
+        "tracker --help": command([tracker, "--help"], expect="Usage"),
     }
 
 
-def commands(release_id: str) -> dict[str, Callable[[], None]]:
-    """The floor first, then what the ratio target applies to, then --help (reported only)."""
-    query = resolve_query(release_id)
-    resolve = [PYTHON, str(REPO / "scripts" / "resolve_release.py")]
-    return {
-        FLOOR: _runner([PYTHON, "-c", "import boto3"]),
-        "scripts/resolve_release.py": _runner(resolve, json.dumps(query, sort_keys=True), release_id),
-        "tracker status": _runner([TRACKER, "--project-file", str(BUGFARM), "status"], expect=release_id),
-        "tracker --help": _runner([TRACKER, "--help"], expect="Usage"),
-    }
-
-
-def help_imports_boto3() -> dict[str, Any]:
+def help_imports_boto3(bin_dir: Path) -> dict[str, Any]:
     """Whether ``tracker --help`` imports boto3 or botocore (it must not: it would pay their import)."""
     done = subprocess.run(
-        [PYTHON, "-X", "importtime", "-m", "tracker", "--help"],
+        [str(bin_dir / "python"), "-X", "importtime", "-m", "tracker", "--help"],
         capture_output=True,
         text=True,
         env=dict(os.environ),
-        cwd=REPO,
         timeout=120,
         check=True,
     )
@@ -83,71 +70,72 @@ def help_imports_boto3() -> dict[str, Any]:
     return {"imports_boto3": bool(heavy), "heavy_modules": heavy[:20], "modules_imported": len(lines)}
 
 
-# Where the external program's time goes, stage by stage, in one fresh interpreter.
+# Where the program's time goes, stage by stage, in one fresh interpreter, with and without
+# the cyclic garbage collector (the program switches it off; see tracker/__main__.py).
 _BREAKDOWN = """
-import json, sys, time
+import gc, sys
+if sys.argv[2] == "off":
+    gc.disable()
+import json, time
 marks = [("start", time.perf_counter())]
 import boto3
 marks.append(("import_boto3", time.perf_counter()))
-import jsonschema
-marks.append(("import_jsonschema", time.perf_counter()))
-from tracker.project import load_project
-load_project(json.loads(sys.argv[1])["project_file"])
+from tracker.terraform.programs import plan_result
+from tracker.model.project import load_project
+from tracker.workflows.deployments import plan_deployment
+from tracker.settings import Settings
+from tracker.stores.clients import Clients
+marks.append(("import_tracker", time.perf_counter()))
+query = json.loads(sys.argv[1])
+project = load_project(query["project_file"])
 marks.append(("load_project", time.perf_counter()))
-from tracker.aws import Clients
 clients = Clients()
 clients.dynamodb
 marks.append(("create_client", time.perf_counter()))
-from tracker.tfprograms import resolve
-resolve(json.loads(sys.argv[1]), clients)
-marks.append(("resolve_calls", time.perf_counter()))
+plan = plan_deployment(project, Settings.resolve().tracking_store(clients), "stage", query["release_id"])
+json.dumps(plan_result(plan))
+marks.append(("plan", time.perf_counter()))
 print(json.dumps({b[0]: b[1] - a[1] for a, b in zip(marks, marks[1:])}))
 """
 
 
-def resolve_breakdown(query: dict[str, str], runs: int) -> dict[str, float]:
-    """Median seconds of each stage of resolving a release (explains the ratio to the floor)."""
-    samples: dict[str, list[float]] = {}
-    for _ in range(runs):
-        done = subprocess.run(
-            [PYTHON, "-c", _BREAKDOWN, json.dumps(query)],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ),
-            cwd=REPO,
-            timeout=120,
-            check=True,
-        )
-        for stage, value in json.loads(done.stdout).items():
-            samples.setdefault(stage, []).append(value)
-    return {stage: statistics.median(values) for stage, values in samples.items()}
+def breakdown(bin_dir: Path, release_id: str, runs: int) -> dict[str, dict[str, float]]:
+    """Median seconds of each stage, with the garbage collector on and off."""
+    result = {}
+    for gc_mode in ("on", "off"):
+        samples: dict[str, list[float]] = {}
+        for _ in range(runs):
+            done = subprocess.run(
+                [str(bin_dir / "python"), "-c", _BREAKDOWN, json.dumps(resolve_query(release_id)), gc_mode],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ),
+                timeout=120,
+                check=True,
+            )
+            for stage, value in json.loads(done.stdout).items():
+                samples.setdefault(stage, []).append(value)
+        result[gc_mode] = {stage: sorted(values)[len(values) // 2] for stage, values in samples.items()}
+    return result
 
 
-def run_commands(release_id: str, runs: int) -> dict[str, Any]:
-    """Median wall time of each command, runs interleaved so machine drift hits them all alike."""
-    runners = commands(release_id)
-    for function in runners.values():
-        function()  # warm-up: .pyc files and the page cache, not measured
-    samples: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(runs):
-        for name, function in runners.items():
-            samples[name].append(timed(function))
-    floor = summary(samples[FLOOR])
-    results = {}
-    for name, values in samples.items():
-        figures = summary(values)
-        figures["ratio"] = figures["median_s"] / floor["median_s"]
-        figures["min_ratio"] = figures["min_s"] / floor["min_s"]
-        if name in ("scripts/resolve_release.py", "tracker status"):
-            figures["target_ratio"] = TARGET_RATIO
-            figures["met"] = figures["ratio"] <= TARGET_RATIO
-        results[name] = figures
+def run_commands(bin_dir: Path, release_id: str, runs: int) -> dict[str, Any]:
+    """Median wall time of each command, interleaved, with ratios to the floor."""
+    figures = interleaved(commands(bin_dir, release_id), runs)
+    floor = figures[FLOOR]
+    for values in figures.values():
+        values["ratio"] = values["median_s"] / floor["median_s"]
+        values["min_ratio"] = values["min_s"] / floor["min_s"]
+    program = figures[PROGRAM]
     return {
         "floor": FLOOR,
+        "program": PROGRAM,
         "runs": runs,
-        "commands": results,
-        "help": help_imports_boto3(),
-        "resolve_breakdown_s": resolve_breakdown(resolve_query(release_id), runs),
+        "commands": figures,
+        "target_ratio": TARGET_RATIO,
+        "met": program["ratio"] <= TARGET_RATIO,
+        "help": help_imports_boto3(bin_dir),
+        "breakdown_s": breakdown(bin_dir, release_id, runs),
     }
 
 
@@ -158,12 +146,11 @@ def run_deploys(counts: list[int], runs: int) -> dict[str, Any]:
         log(f"deploy wall time at {n} service(s)")
         results[str(n)] = summary(_deploy_samples(n, runs))
     first, last = results[str(counts[0])], results[str(counts[-1])]
-    growth = last["median_s"] / first["median_s"]
     return {
         "service_counts": counts,
         "runs": runs,
         "results": results,
-        "growth": growth,
+        "growth": last["median_s"] / first["median_s"],
         "growth_between": [counts[0], counts[-1]],
     }
 

@@ -16,17 +16,21 @@ from datetime import UTC, datetime
 # (test module, name prefix) -> category; the first match wins.
 CATEGORIES = [
     ("test_concurrency", "", "Load: concurrent deployments"),
-    ("test_terraform", "test_hostile", "Injection"),
+    ("test_modules", "test_hostile", "Injection"),
     ("test_cli", "test_hostile", "Injection"),
     ("test_cli", "test_make_passes", "Injection"),
     ("test_cli", "test_rows_written", "Faults"),
-    ("test_terraform", "test_failed_recorder", "Faults"),
-    ("test_terraform", "test_unknown_release", "Bad input (Terraform path)"),
+    ("test_modules", "test_failed_recorder", "Faults"),
+    ("test_modules", "test_unknown_release", "Bad input (Terraform path)"),
+    ("test_modules", "test_each_project", "Isolation: state per project and environment"),
     ("test_faults", "", "Faults"),
     ("test_cli", "test_crash", "Faults"),
     ("test_cli", "test_verify", "Faults"),
     ("test_bad_input", "", "Bad input"),
-    ("test_properties", "", "Bad input (property-based)"),
+    ("test_resolve_properties", "", "Bad input (property-based)"),
+    ("test_manifest_properties", "", "Bad input (property-based)"),
+    ("test_release_refs", "", "Order in time and release ids"),
+    ("test_tables", "", "Tables created by other tooling"),
     ("test_policies", "", "Least privilege"),
 ]
 

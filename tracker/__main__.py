@@ -5,6 +5,11 @@ exact command line goes straight to the program, without importing click
 (about 20 ms of a budget measured against ``import boto3`` itself). Any other
 command line, ``tracker terraform resolve --help`` included, goes through
 the CLI, whose ``resolve`` command calls the same function.
+
+The program also switches off the cyclic garbage collector for its short
+life (well under a second, a few MB): with the tracker's modules loaded,
+collections triggered while botocore loads its service models cost about
+35 ms, a tenth of the whole run (measured, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import sys
 
 def main() -> None:
     if sys.argv[1:] == ["terraform", "resolve"]:
+        import gc
+
+        gc.disable()
         from tracker.terraform.programs import resolve_main
 
         resolve_main()

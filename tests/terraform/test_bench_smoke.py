@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "history", "verify"]
-SECTIONS = ["machine", "api_calls", "items_read", "wall_time", "terraform_plan", "deploy_time"]
+SECTIONS = ["machine", "api_calls", "items_read", "wall_time", "terraform_plan", "deploy_time", "make_deploy"]
 
 # It runs the real terraform binary (a plan of two roots).
 pytestmark = pytest.mark.terraform
@@ -38,7 +38,7 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> Non
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     doc = json.loads(js.read_text())
@@ -67,5 +67,8 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> Non
     assert doc["wall_time"]["help"]["imports_boto3"] is False
     for figures in doc["wall_time"]["commands"].values():
         assert numeric(figures["median_s"]) and numeric(figures["ratio"])
-    assert numeric(doc["terraform_plan"]["ratio"])
+    assert set(doc["wall_time"]["breakdown_s"]) == {"on", "off"}
+    assert all(numeric(r) for r in doc["terraform_plan"]["ratios"].values())
+    assert len(doc["terraform_plan"]["plans"]) == 4
     assert numeric(doc["deploy_time"]["growth"])
+    assert numeric(doc["make_deploy"]["ratio"])

@@ -1,11 +1,8 @@
-"""Property-based tests (hypothesis) of the two input boundaries the tracker trusts least.
+"""Property-based tests (hypothesis) of the Terraform ``external`` program, ``tracker terraform resolve``.
 
-(a) The project manifest: whatever the text, ``parse_project`` returns a
-    Project whose ids obey the id rules, or raises ProjectManifestError with a
-    one-line message; nothing else escapes. Valid manifests always parse.
-(b) The Terraform ``external`` program (``tracker terraform resolve``): whatever
-    arrives on stdin, it prints a flat JSON object of strings and exits 0, or
-    prints one line on stderr, nothing on stdout, and exits 1 (2 for bad input).
+Whatever arrives on stdin, it prints a flat JSON object of strings and exits
+0, or prints one line on stderr, nothing on stdout, and exits 1 (2 for bad
+input) -- the protocol Terraform's external data source relies on.
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ import contextlib
 import io
 import json
 import os
-import re
-import string
 import subprocess
 import sys
 from pathlib import Path
@@ -26,224 +21,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import BUGFARM, DEPLOYMENTS, RELEASES, REPO
-
-ID_ALPHABET = string.ascii_letters + string.digits + "_.-"
-RESERVED = re.compile(r"(?i)^(aws|ssm)")
-# Characters an id must not contain, some of which look harmless.
-TRICKY = ["\n", "\r", "\t", " ", "/", ":", "\x00", "é", "\u2028", "\\", "*", "$"]
-LINE_BREAKS = ("\n", "\r")
+from tests.unit.test_manifest_properties import _manifest_with, assert_one_line, json_scalars, json_values
 
 
-def assert_one_line(message: str) -> None:
-    assert message.strip(), "empty error message"
-    for character in LINE_BREAKS:
-        assert character not in message, f"error message is not one line: {message!r}"
-
-
-# -- strategies ------------------------------------------------------------------
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(st.text(max_size=12), children, max_size=4),
-    ),
-    max_leaves=12,
-)
-
-ids = st.text(ID_ALPHABET, min_size=1, max_size=128).filter(lambda s: not RESERVED.match(s))
-short_ids = st.text(ID_ALPHABET, min_size=1, max_size=12).filter(lambda s: not RESERVED.match(s))
-names = st.text(min_size=1, max_size=256)
-
-
-@st.composite
-def entity_lists(draw: st.DrawFn, min_size: int) -> list[dict[str, str]]:
-    entries = draw(st.lists(st.tuples(ids, names), min_size=min_size, max_size=5, unique_by=lambda t: t[0]))
-    return [{"id": i, "name": n} for i, n in entries]
-
-
-@st.composite
-def valid_manifests(draw: st.DrawFn) -> dict[str, Any]:
-    manifest: dict[str, Any] = {
-        "project": {"id": draw(ids), "name": draw(names)},
-        "services": draw(entity_lists(min_size=1)),
-    }
-    if draw(st.booleans()):
-        manifest["environments"] = draw(entity_lists(min_size=0))
-    return manifest
-
-
-@st.composite
-def bad_ids(draw: st.DrawFn) -> Any:
-    """Strings that are not valid ids but come close, and some non-strings."""
-    base = draw(short_ids)
-    char = draw(st.sampled_from(TRICKY))
-    return draw(
-        st.sampled_from(
-            [
-                base + char,
-                char + base,
-                base[:1] + char + base[1:],
-                "",
-                "a" * 129,
-                "aws" + base,
-                "SSM" + base,
-                "Aws-" + base,
-                123,
-                None,
-                [base],
-            ]
-        )
-    )
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path (tuple of keys/indices) into a JSON value, the root excluded."""
-    found: list[tuple[Any, ...]] = []
-    children: list[tuple[Any, Any]] = []
-    if isinstance(value, dict):
-        children = list(value.items())
-    elif isinstance(value, list):
-        children = list(enumerate(value))
-    for key, child in children:
-        found.append((*prefix, key))
-        found.extend(_paths(child, (*prefix, key)))
-    return found
-
-
-def _get(value: Any, path: tuple[Any, ...]) -> Any:
-    for key in path:
-        value = value[key]
-    return value
-
-
-@st.composite
-def mutated_manifests(draw: st.DrawFn) -> str:
-    """The JSON text of a valid manifest after one plausible mistake."""
-    manifest = draw(valid_manifests())
-    mutation = draw(
-        st.sampled_from(["replace", "delete", "add_key", "bad_id", "duplicate", "truncate", "wrap"])
-    )
-    paths = _paths(manifest)
-    if mutation == "replace":
-        path = draw(st.sampled_from(paths))
-        _get(manifest, path[:-1])[path[-1]] = draw(json_values)
-    elif mutation == "delete":
-        path = draw(st.sampled_from(paths))
-        del _get(manifest, path[:-1])[path[-1]]
-    elif mutation == "add_key":
-        dicts = [()] + [p for p in paths if isinstance(_get(manifest, p), dict)]
-        target = _get(manifest, draw(st.sampled_from(dicts)))
-        target[draw(st.text(max_size=12))] = draw(json_values)
-    elif mutation == "bad_id":
-        id_paths = [p for p in paths if p[-1] == "id"]
-        path = draw(st.sampled_from(id_paths))
-        _get(manifest, path[:-1])["id"] = draw(bad_ids())
-    elif mutation == "duplicate":
-        key = draw(
-            st.sampled_from([k for k in ("services", "environments") if manifest.get(k)] or ["services"])
-        )
-        entries = manifest[key]
-        entry = dict(draw(st.sampled_from(entries)))
-        entry["name"] = draw(names)
-        entries.insert(draw(st.integers(0, len(entries))), entry)
-    elif mutation == "wrap":
-        return json.dumps([manifest])
-    text = json.dumps(manifest, ensure_ascii=draw(st.booleans()))
-    if mutation == "truncate":
-        return text[: draw(st.integers(0, len(text) - 1))]
-    return text
-
-
-# -- (a) the project manifest -----------------------------------------------------
-def check_manifest(text: str) -> Any:
-    """parse_project's contract: a Project with valid ids, or a one-line ProjectManifestError."""
-    from tracker.errors import InvalidInputError, ProjectManifestError
-    from tracker.model import schema
-    from tracker.model.project import Project, parse_project
-
-    try:
-        project = parse_project(text)
-    except ProjectManifestError as error:
-        assert_one_line(str(error))
-        return None
-    assert isinstance(project, Project)
-    # Ids become SSM path segments: whatever the schema accepts, the id rules must accept too.
-    for kind, value in [
-        ("project id", project.id),
-        *[("service id", s) for s in project.services],
-        *[("environment id", e) for e in project.environments or {}],
-    ]:
-        try:
-            schema.check_id(kind, value)
-        except InvalidInputError as error:
-            raise AssertionError(
-                f"parse_project accepted {kind} {value!r}, which check_id refuses"
-            ) from error
-    return project
-
-
-@settings(max_examples=300, deadline=None)
-@given(json_values)
-def test_manifest_any_json_value(value: Any) -> None:
-    check_manifest(json.dumps(value))
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=200))
-def test_manifest_any_text(text: str) -> None:
-    check_manifest(text)
-
-
-@settings(max_examples=400, deadline=None)
-@given(mutated_manifests())
-def test_manifest_mutated(text: str) -> None:
-    check_manifest(text)
-
-
-@settings(max_examples=200, deadline=None)
-@given(valid_manifests())
-def test_manifest_valid_always_parses(manifest: dict[str, Any]) -> None:
-    from tracker.model.project import parse_project
-
-    project = parse_project(json.dumps(manifest))
-    assert project.id == manifest["project"]["id"]
-    assert project.name == manifest["project"]["name"]
-    assert project.services == {s["id"]: s["name"] for s in manifest["services"]}
-    assert project.service_ids == [s["id"] for s in manifest["services"]]
-    if "environments" in manifest:
-        assert project.environments == {e["id"]: e["name"] for e in manifest["environments"]}
-    else:
-        assert project.environments is None
-
-
-def _manifest_with(project_id: str = "bugfarm", services: list[str] | None = None) -> str:
-    services = services or ["hatching"]
-    return json.dumps(
-        {"project": {"id": project_id, "name": "x"}, "services": [{"id": s, "name": s} for s in services]}
-    )
-
-
-# Minimal inputs found by the properties above, kept as named regression cases.
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param(_manifest_with("bugfarm\n"), id="id-with-trailing-newline"),
-        pytest.param(_manifest_with(services=["a\n", "a\n"]), id="duplicate-id-with-newline"),
-        pytest.param("[" * 100_000, id="deeply-nested-json"),
-    ],
-)
-def test_manifest_known_inputs(text: str) -> None:
-    check_manifest(text)
-
-
-# -- (b) the external program ------------------------------------------------------
 def run_resolve_in_process(stdin: str) -> tuple[int, str, str]:
     """Run ``tracker terraform resolve`` (tracker.terraform.programs.resolve_main) on ``stdin``."""
     from tracker.terraform.programs import resolve_main
@@ -471,3 +251,21 @@ def test_resolve_script_good_stdin(world: dict[str, str]) -> None:
     )
     answer = check_protocol(result.returncode, result.stdout.decode(), result.stderr.decode())
     assert answer is not None and answer["release_id"] == world["<bugfarm>-release"]
+
+
+def test_resolve_pays_for_neither_click_nor_jsonschema(world: dict[str, str]) -> None:
+    """Terraform runs it on every plan: a valid query imports boto3 and the tracker, nothing heavier."""
+    query = json.dumps({"project_file": world["<bugfarm>"], "environment": "stage", "release_id": "latest"})
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tracker", "terraform", "resolve"],
+        input=query.encode(),
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    imported = {
+        line.rsplit("|", 1)[-1].strip() for line in result.stderr.decode().splitlines() if "|" in line
+    }
+    assert "boto3" in imported  # the measurement sees imports at all
+    assert not imported & {"click", "jsonschema", "referencing", "python_terraform"}, sorted(imported)

@@ -1,0 +1,138 @@
+"""A team's own stack: the package installed from a wheel in a fresh virtualenv, the module copied
+alone, and the README's "Use it in your own stack" example applied exactly as written (its module
+source pointed at that copy, its AWS provider at the emulator).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BUGFARM, reset_moto
+from tests.support.packaging import build_wheel, install
+from tests.support.tables import create_tables
+from tests.support.terraform import REPO, terraform, tf_env
+
+pytestmark = pytest.mark.terraform
+
+EMULATOR_OVERRIDE = """
+# Test only: the README's `provider "aws" {}` pointed at the emulator (AWS_ENDPOINT_URL).
+provider "aws" {
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+"""
+
+
+def run(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    assert done.returncode == 0, f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with only the wheel (and its dependencies) installed: its bin directory."""
+    return install(wheel, tmp_path_factory.mktemp("venv"))
+
+
+def test_the_wheel_ships_the_package_and_nothing_of_the_repository(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tracker/model/schemas/common.schema.json" in names
+    assert "tracker/model/schemas/project_manifest.schema.json" in names
+    assert not [n for n in names if n.startswith(("tests/", "scripts/", "bench/", "modules/", "terraform/"))]
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "tracker = tracker.__main__:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_installed_command_works_far_from_the_repository(
+    venv: Path, aws: Any, tmp_path: Path, bugfarm_file: Path
+) -> None:
+    env = {**os.environ, "TRACKER_USER": "ci", "TRACKER_PROJECT_FILE": str(bugfarm_file)}
+    tracker = str(venv / "tracker")
+    assert "Usage: tracker" in run(tracker, "--help", cwd=tmp_path, env=env)
+    for service in ("hatching", "feeding"):
+        run(tracker, "publish", service, f"registry.example/{service}:1", cwd=tmp_path, env=env)
+    release_id = run(tracker, "release", "create", "--quiet", cwd=tmp_path, env=env).strip()
+    run(tracker, "deploy", "latest", "stage", cwd=tmp_path, env=env)
+    status = json.loads(run(tracker, "status", "-o", "json", cwd=tmp_path, env=env))
+    assert status["stage"]["release_id"] == release_id
+    query = json.dumps({"project_file": str(bugfarm_file), "environment": "stage"})
+    done = subprocess.run(
+        [tracker, "terraform", "resolve"], input=query, capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["release_id"] == release_id
+
+
+def readme_example() -> str:
+    """The HCL block of the README's "Use it in your own stack" section."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Use it in your own stack", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```hcl\n(.*?)```", section, re.S)
+    assert match, "the README's 'Use it in your own stack' section has no hcl block"
+    return match.group(1)
+
+
+def test_the_readme_example_stack_deploys_with_the_module_copied_alone(
+    venv: Path, moto_endpoint: str, tmp_path: Path
+) -> None:
+    from tracker.model.project import load_project
+    from tracker.stores.clients import Clients
+    from tracker.stores.parameters import ParameterStore
+    from tracker.stores.tracking import TrackingStore
+    from tracker.workflows.releases import create_release, person, publish_image
+
+    reset_moto(moto_endpoint)
+    clients = Clients()
+    create_tables(clients.dynamodb, "tracker-releases", "tracker-deployments")
+    project, parameters = load_project(BUGFARM), ParameterStore(clients)
+    for service in project.service_ids:
+        publish_image(project, parameters, service, f"registry.example/{service}:v7", user_id="ci")
+    store = TrackingStore(clients)
+    release_id = create_release(project, store, parameters, requested_by=person("ci")).release.release_id
+
+    vendored = tmp_path / "vendor" / "release-deployment"  # the module's folder, alone
+    shutil.copytree(REPO / "modules" / "release-deployment", vendored)
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    example = readme_example()
+    source = re.search(r'source = "(git::[^"]+)"', example)
+    assert source and "//modules/release-deployment?ref=" in source.group(1)
+    (stack / "main.tf").write_text(example.replace(source.group(1), str(vendored)))
+    (stack / "emulator_override.tf").write_text(EMULATOR_OVERRIDE)
+    shutil.copy(BUGFARM, stack / ".wellcome_project")
+
+    # Only the fresh virtualenv's `tracker` is on PATH (besides terraform itself).
+    path = os.pathsep.join(
+        [str(venv), str(Path(shutil.which("terraform") or "terraform").parent), "/usr/bin", "/bin"]
+    )
+    (tmp_path / "plugins").mkdir()
+    env = tf_env(tmp_path / "plugins", PATH=path, TRACKER_USER="ops", TF_DATA_DIR=str(tmp_path / "data"))
+    terraform(stack, "init", "-input=false", env=env)
+    planned = terraform(stack, "plan", "-input=false", "-var=release_id=latest", env=env).stdout
+    assert 'hatching = "(none) -> registry.example/hatching:v7"' in planned
+    terraform(stack, "apply", "-auto-approve", "-input=false", "-var=release_id=latest", env=env)
+
+    family = clients.get("ecs").describe_task_definition(taskDefinition="hatching")["taskDefinition"]
+    assert family["containerDefinitions"][0]["image"] == "registry.example/hatching:v7"
+    row = store.get_deployment("bugfarm_73649", "prod")
+    assert row is not None and row.release_id == release_id
+    again = terraform(
+        stack, "plan", "-input=false", "-detailed-exitcode", "-var=release_id=latest", env=env, check=False
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
