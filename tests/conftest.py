@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import configuration, settings
 
 from tests.support.tables import create_tables, snapshot
+
+# Hypothesis keeps no example database and its caches in a temporary folder:
+# tests never write into the checkout.
+settings.register_profile("tracker", database=None)
+settings.load_profile("tracker")
+configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-"))
 
 REPO = Path(__file__).resolve().parent.parent
 BUGFARM = REPO / "examples" / "bugfarm" / ".wellcome_project"
