@@ -86,10 +86,11 @@ fmt: $(SETUP_DONE) ## Format Python and Terraform.
 	terraform fmt -recursive modules terraform bench
 
 store: $(SETUP_DONE) ## Apply terraform/store: the tracking tables and the project's namespace policies.
-	TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform terraform -chdir=$(TF_DIR)/store init -input=false \
-		-backend-config=path=$(TRACKER_STATE_DIR)/store/terraform.tfstate >/dev/null
-	TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform terraform -chdir=$(TF_DIR)/store apply -auto-approve \
-		-input=false -var project_file=$(TRACKER_PROJECT_FILE)
+	@project_id=$$($(TRACKER) projects --quiet) && \
+	export TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform && \
+	terraform -chdir=$(TF_DIR)/store init -input=false \
+		-backend-config=path=$(TRACKER_STATE_DIR)/store/terraform.tfstate >/dev/null && \
+	terraform -chdir=$(TF_DIR)/store apply -auto-approve -input=false -var "project_id=$$project_id"
 
 publish: $(SETUP_DONE) ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest]
 	@test -n "$$SERVICE" -a -n "$$IMAGE" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest]" >&2; exit 2; }

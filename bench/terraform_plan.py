@@ -154,7 +154,7 @@ def run_deploys(workdir: Path, bin_dir: Path, release_ids: list[str], runs: int)
     make_env = tf_env(bin_dir)
     make = ["make", "-s", "-C", str(REPO), "deploy", "ENV=stage", f"VENV={venv}", f"ROOT={root}"]
     make += [f"STATE_DIR={state}", f"PROJECT_FILE={BUGFARM}"]
-    bare_env = tf_env(bin_dir, state / "bugfarm_73649" / "stage" / ".terraform")
+    bare_env = tf_env(bin_dir, state / "projects" / "bugfarm_73649" / "stage" / ".terraform")
     bare = ["apply", "-auto-approve", f"-var=project_file={BUGFARM}", "-var=environment=stage"]
 
     def make_deploy() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, exit_with
 from tracker.model.project import load_project
 from tracker.settings import Settings
 from tracker.stores.clients import Clients
@@ -35,8 +35,7 @@ def main() -> int:
         deployments = releases.list_deployments(project.id)
         parameters = ParameterStore(clients).get_path_recursive(f"/{project.id}")
     except TrackerError as error:
-        print(f"tracker: error: {error}", file=sys.stderr)
-        return 1
+        exit_with(str(error), error.exit_code)
     print("\nReleases table:")
     table(
         ["release_id", "project_id", "created_at", "deployed_at", "release_manifest"],

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tracker.stores.clients import Clients
     from tracker.stores.parameters import ParameterStore
     from tracker.stores.tracking import TrackingStore
+    from tracker.terraform.adapter import EnvironmentRoot
 
 OUTPUT = click.option(
     "--output",
@@ -125,20 +126,18 @@ def emit_images(images: dict[str, Any], indent: str = "  ") -> None:
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# The TRACKER_* variables behind these defaults are read once, by Settings.resolve.
 @click.option(
     "--project-file",
     "-p",
-    envvar="TRACKER_PROJECT_FILE",
     help="Project manifest. Default: $TRACKER_PROJECT_FILE, else ./.wellcome_project.",
 )
 @click.option(
     "--releases-table",
-    envvar="TRACKER_RELEASES_TABLE",
     help="Releases table. Default: $TRACKER_RELEASES_TABLE, else 'tracker-releases'.",
 )
 @click.option(
     "--deployments-table",
-    envvar="TRACKER_DEPLOYMENTS_TABLE",
     help="Deployments table. Default: $TRACKER_DEPLOYMENTS_TABLE, else 'tracker-deployments'.",
 )
 @click.version_option(package_name="release-tracker", prog_name="tracker")
@@ -194,6 +193,30 @@ def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | N
         project, env.parameters(), service_id, image_uri, label=label, user_id=env.user_id(user)
     )
     click.echo(f"{name} = {image_uri}")
+
+
+@cli.command()
+@click.option("--quiet", "-q", is_flag=True, help="Print only the project ids (for scripts).")
+@OUTPUT
+@pass_env
+def projects(env: Env, quiet: bool, output: str) -> None:
+    """Show the project of the manifest: its id, name, services and environments.
+
+    \b
+    Examples:
+      tracker projects
+      PROJECT_ID=$(tracker projects --quiet)
+    """
+    project = env.project()
+    if quiet:
+        click.echo(project.id)
+    elif output == "json":
+        emit_json([project.describe()])
+    else:
+        environments = ", ".join(project.environments or {}) or "(any)"
+        click.echo(f"{project.id}  {project.name}")
+        click.echo(f"  services:     {', '.join(project.service_ids)}")
+        click.echo(f"  environments: {environments}")
 
 
 @cli.command()
@@ -720,7 +743,7 @@ BACKEND = click.option(
 )
 
 
-def _stack(root: Path, state_dir: Path | None, backend_config: tuple[str, ...]) -> Any:
+def _stack(root: Path, state_dir: Path | None, backend_config: tuple[str, ...]) -> EnvironmentRoot:
     from tracker.terraform.adapter import LOCAL_BACKEND, EnvironmentRoot
 
     return EnvironmentRoot(root, state_dir or root / ".tracker-state", list(backend_config) or LOCAL_BACKEND)
@@ -736,10 +759,10 @@ def _run_stack(
     project = env.project()
     project.environment(environment_id)
     schema.check_text("description", options["description"], schema.limit("description"))
-    if extra.get("release_id") and extra["release_id"] != "latest":
+    if extra.get("release_id"):
         schema.check_release_ref(extra["release_id"])
     if extra.get("from_environment"):
-        schema.check_id("environment id", extra["from_environment"])
+        project.environment(extra["from_environment"])
     variables = {
         "project_file": str(resolve_path(env.settings.project_file).resolve()),
         "environment": environment_id,
@@ -750,7 +773,15 @@ def _run_stack(
     }
     stack = _stack(options["root"], options["state_dir"], options["backend_config"])
     run = stack.plan if command == "plan" else stack.apply
-    run(project.id, environment_id, variables)
+    run(project.id, environment_id, variables, _tracker_environment(env.settings))
+
+
+def _tracker_environment(settings: Settings) -> dict[str, str]:
+    """The settings this process resolved, for the programs Terraform runs (they read TRACKER_*)."""
+    from tracker.settings import ENVIRONMENT
+
+    values = {name: getattr(settings, name) for name in ENVIRONMENT if name != "project_file"}
+    return {ENVIRONMENT[name]: str(value) for name, value in values.items() if value}
 
 
 def _terraform_command(function: Any) -> Any:

@@ -8,8 +8,8 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.environment)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM])", var.environment))
-    error_message = "The environment must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm'."
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.environment)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM]|\\.+$)", var.environment))
+    error_message = "The environment must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm', not only dots."
   }
 }
 
@@ -25,8 +25,8 @@ variable "from_environment" {
   default     = null
 
   validation {
-    condition     = var.from_environment == null || (can(regex("^[A-Za-z0-9_.-]{1,128}$", var.from_environment)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM])", var.from_environment)))
-    error_message = "The from_environment must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm'."
+    condition     = var.from_environment == null || (can(regex("^[A-Za-z0-9_.-]{1,128}$", var.from_environment)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM]|\\.+$)", var.from_environment)))
+    error_message = "The from_environment must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm', not only dots."
   }
 }
 

@@ -1,15 +1,13 @@
-# The tracking store and the demo project's SSM namespace.
-#   terraform -chdir=terraform/store apply                      # real AWS
-#   make store                                                  # local emulator (see README)
+# The tracking store and one project's SSM namespace policies (the demo's).
+#   terraform -chdir=terraform/store apply -var project_id=bugfarm_73649   # real AWS
+#   make store                                                            # local emulator (see README)
+# A team creates the tables once per account and region (modules/tracking-store)
+# and one namespace per project (modules/ssm-namespace) in its own stacks.
 
 provider "aws" {
   skip_credentials_validation = var.local_emulator
   skip_requesting_account_id  = var.local_emulator
   skip_metadata_api_check     = var.local_emulator
-}
-
-locals {
-  project = jsondecode(file(var.project_file)).project
 }
 
 module "tracking_store" {
@@ -22,7 +20,7 @@ module "tracking_store" {
 module "namespace" {
   source = "../../modules/ssm-namespace"
 
-  project_id            = local.project.id
+  project_id            = var.project_id
   releases_table_arn    = module.tracking_store.releases_table_arn
   deployments_table_arn = module.tracking_store.deployments_table_arn
 }

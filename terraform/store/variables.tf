@@ -1,7 +1,6 @@
-variable "project_file" {
-  description = "Path to the project manifest (`.wellcome_project`) whose SSM namespace to provision. Default: the RFC's bugfarm example in this repository."
+variable "project_id" {
+  description = "The project whose SSM namespace policies to output (`project.id` of its manifest; `tracker projects --quiet` prints it)."
   type        = string
-  default     = "../../examples/bugfarm/.wellcome_project"
 }
 
 variable "deletion_protection_enabled" {

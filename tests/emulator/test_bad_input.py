@@ -70,7 +70,11 @@ def seeded(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict
     release = json.loads(run(project, "release", "create", "-o", "json"))["release_id"]
     foreign = json.loads(run(other, "release", "create", "-o", "json"))["release_id"]
     run(project, "deploy", release, "stage")
-    run(project, "release", "create", "--allow-duplicate")  # two releases: a prefix can be ambiguous
+    run(project, "release", "create", "--allow-duplicate")
+    (folder / "no-backend").mkdir()
+    (folder / "no-backend" / "main.tf").write_text('module "release" {\n  source = "./m"\n}\n')
+    (folder / "root").mkdir()
+    (folder / "root" / "versions.tf").write_text('terraform {\n  backend "local" {}\n}\n')
     return {"folder": folder, "project": project, "release": release, "foreign": foreign, "clients": clients}
 
 
@@ -352,11 +356,28 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
     ("history-no-env", None, ["history"], "give either ENVIRONMENT_ID or --all", 2),
     ("show-short-prefix", None, ["release", "show", "abc"], "a prefix needs at least 8 characters", 1),
     (
-        "deploy-ambiguous-prefix",
+        "deploy-project-id-as-release",
         None,
-        ["deploy", "bugfarm_", "stage"],
-        "release prefix 'bugfarm_' matches 2 releases of project 'bugfarm_73649'",
-        2,
+        ["deploy", "bugfarm_73649", "stage"],
+        "release 'bugfarm_73649' not found in project 'bugfarm_73649'",
+        1,
+    ),
+    (
+        "deploy-uuid-prefix-too-short",
+        None,
+        ["deploy", "bugfarm_73649:3f1c", "stage"],
+        "release '3f1c' not found (a prefix needs at least 8 characters)",
+        1,
+    ),
+    ("deploy-release-colon-only", None, ["deploy", ":abc", "stage"], "release id ':abc' is malformed", 2),
+    ("deploy-release-two-colons", None, ["deploy", "a:b:c", "stage"], "release id 'a:b:c' is malformed", 2),
+    ("deploy-env-dots", None, ["deploy", "{release}", ".."], "environment id '..' must not be only dots", 2),
+    (
+        "promote-undeclared-source",
+        None,
+        ["promote", "dev", "prod"],
+        "environment 'dev' is not declared in the project manifest of 'bugfarm_73649'",
+        1,
     ),
     # -- tracker terraform: refused before Terraform runs ------------------------------------------
     (
@@ -392,6 +413,20 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         None,
         ["terraform", "plan", "stage", "--root", "{folder}"],
         "is not a Terraform root (no *.tf files)",
+        1,
+    ),
+    (
+        "terraform-root-without-backend",
+        None,
+        ["terraform", "deploy", "stage", "latest", "--root", "{folder}/no-backend"],
+        'declares no backend: add `terraform { backend "local" {} }` (or s3)',
+        1,
+    ),
+    (
+        "terraform-backend-config-not-key-value",
+        None,
+        ["terraform", "deploy", "stage", "latest", "--root", "{folder}/root", "--backend-config", "path"],
+        "backend config 'path' is not KEY=VALUE",
         1,
     ),
 ]
@@ -435,4 +470,17 @@ def test_unreadable_project_file(seeded: dict[str, Any], target: str) -> None:
         "not-utf8": "cannot read project manifest",
     }[target]
     assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert state(seeded["clients"]) == before
+
+
+def test_terraform_missing_is_one_line(seeded: dict[str, Any]) -> None:
+    before = state(seeded["clients"])
+    argv = ["--project-file", str(seeded["project"]), "terraform", "deploy", "stage", "latest"]
+    result = CliRunner().invoke(
+        cli, [*argv, "--root", str(seeded["folder"] / "root")], env={"PATH": "/nonexistent"}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "tracker: error: terraform is not installed (not found on PATH)"
+    ]
     assert state(seeded["clients"]) == before

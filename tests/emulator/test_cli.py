@@ -199,6 +199,7 @@ def test_crash_between_transaction_and_ssm_is_seen_by_verify_and_fixed_by_rerun(
 def test_help_of_every_command_has_an_example() -> None:
     runner = CliRunner()
     for command in [
+        "projects",
         "publish",
         "images",
         "release create",
@@ -212,6 +213,12 @@ def test_help_of_every_command_has_an_example() -> None:
         "rollback",
         "verify",
         "repair",
+        "report",
+        "terraform plan",
+        "terraform deploy",
+        "terraform promote",
+        "terraform resolve",
+        "terraform record",
     ]:
         result = runner.invoke(cli, [*command.split(), "--help"])
         assert result.exit_code == 0
@@ -352,3 +359,12 @@ def test_make_passes_user_text_without_a_shell(aws: Any, bugfarm_file: Path, tmp
     listed = Tracker(bugfarm_file).json("release", "list")
     assert listed[0]["release_manifest"]["description"] == text
     assert not canary.exists()
+
+
+def test_projects_shows_the_manifest(bugfarm_file: Path) -> None:
+    tracker = Tracker(bugfarm_file)
+    assert tracker("projects", "--quiet").stdout == "bugfarm_73649\n"
+    (shown,) = tracker.json("projects")
+    assert shown["id"] == "bugfarm_73649" and [s["id"] for s in shown["services"]] == ["hatching", "feeding"]
+    assert [e["id"] for e in shown["environments"]] == ["stage", "prod"]
+    assert "environments: stage, prod" in tracker("projects").stdout

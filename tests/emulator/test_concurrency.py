@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import DEPLOYMENTS, RELEASES, REPO
+from tracker.model.clock import iso8601
 from tracker.model.project import load_project, parse_project
 from tracker.stores.parameters import ParameterStore
 from tracker.stores.tracking import TrackingStore
@@ -120,3 +121,43 @@ def test_deployments_to_different_environments_do_not_block_each_other(aws: Any,
     assert sorted(d["environment"]["id"] for d in release.release_manifest["deployments"]) == sorted(
         environments
     )
+
+
+def test_one_release_deployed_to_two_environments_at_once_never_moves_back_in_time(
+    aws: Any, project: Any
+) -> None:
+    """Two deployers read the release, the later time commits first: the earlier one must retry."""
+    import copy
+
+    import pytest
+
+    from tracker.errors import ConcurrentDeploymentError
+    from tracker.workflows.deployments import deploy
+
+    store, parameters = TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
+    for service in project.service_ids:
+        publish_image(project, parameters, service, f"registry.example/{service}:1", user_id="ci")
+    release = create_release(project, store, parameters, requested_by=person("ci")).release
+    as_read_by_stage = copy.deepcopy(release)
+
+    def entry(environment: str, at: float) -> dict[str, Any]:
+        return {
+            "environment": project.environment(environment),
+            "date_requested": iso8601(at),
+            "requested_by": person("ops"),
+            "description": "",
+        }
+
+    store.record_deployment(release, entry("prod", 2_000_000_002.0), 2_000_000_002.0, None)
+    with pytest.raises(ConcurrentDeploymentError, match="deployed elsewhere at the same moment; nothing"):
+        store.record_deployment(as_read_by_stage, entry("stage", 2_000_000_001.0), 2_000_000_001.0, None)
+    stored = store.get_release(release.release_id)
+    assert stored is not None and stored.deployed_at == 2_000_000_002.0
+    assert [d["environment"]["id"] for d in stored.deployments] == ["prod"]
+    assert store.get_deployment(project.id, "stage") is None
+    # The retry reads the release again and records after the newest entry.
+    deploy(
+        project, store, parameters, release.release_id, "stage", requested_by=person("ops"), clock=lambda: 1.0
+    )
+    stored = store.get_release(release.release_id)
+    assert stored is not None and stored.deployed_at == 2_000_000_002.001

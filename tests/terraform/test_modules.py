@@ -128,7 +128,7 @@ def deployment_rows(aws: Any) -> list[tuple[str, str, str]]:
 
 def outputs(tf: dict[str, Any], project_id: str, environment: str) -> dict[str, Any]:
     """``terraform output`` of one project's environment, from its own state."""
-    data = {"TF_DATA_DIR": str(tf["state"] / project_id / environment / ".terraform")}
+    data = {"TF_DATA_DIR": str(tf["state"] / "projects" / project_id / environment / ".terraform")}
     result: dict[str, Any] = json.loads(
         terraform(tf["root"], "output", "-json", env={**tf["env"], **data}).stdout
     )
@@ -141,7 +141,7 @@ def apply_store(tf: dict[str, Any]) -> None:
     terraform(
         tf["store"], "init", "-input=false", f"-backend-config=path={tf['tmp'] / 'store.tfstate'}", env=env
     )
-    terraform(tf["store"], "apply", "-auto-approve", "-input=false", f"-var=project_file={BUGFARM}", env=env)
+    terraform(tf["store"], "apply", "-auto-approve", "-input=false", "-var=project_id=bugfarm_73649", env=env)
 
 
 def test_store_root_creates_exactly_the_rfc_tables(tf: dict[str, Any]) -> None:
@@ -249,7 +249,7 @@ def test_stage_then_prod_reproduce_the_rfc_example(tf: dict[str, Any], aws: Any)
 
     # destroy never deletes tracking history.
     before = (release_item(aws, release_id), deployment_rows(aws), deployment_params(aws))
-    prod_data = {"TF_DATA_DIR": str(tf["state"] / "bugfarm_73649" / "prod" / ".terraform")}
+    prod_data = {"TF_DATA_DIR": str(tf["state"] / "projects" / "bugfarm_73649" / "prod" / ".terraform")}
     terraform(
         tf["root"], "destroy", "-auto-approve", "-input=false",
         f"-var=project_file={BUGFARM}", "-var=environment=prod", env={**tf["env"], **prod_data},
@@ -281,12 +281,12 @@ def test_any_declared_environment_deploys_and_promotes_through_make(tf: dict[str
     make("deploy", "ENV=dev", "RELEASE=latest", *common, env=env)
     make("promote", "FROM=dev", "TO=stage", *common, env=env)
     assert deployment_rows(aws) == [("shop", "dev", release_id), ("shop", "stage", release_id)]
-    assert sorted(p.name for p in (tf["state"] / "shop").iterdir()) == ["dev", "stage"]
+    assert sorted(p.name for p in (tf["state"] / "projects" / "shop").iterdir()) == ["dev", "stage"]
 
     refused = make("deploy", "ENV=qa", "RELEASE=latest", *common, env=env, check=False)
     assert refused.returncode != 0
     assert "tracker: error: environment 'qa' is not declared" in refused.stderr
-    assert not (tf["state"] / "shop" / "qa").exists()  # refused before Terraform ran
+    assert not (tf["state"] / "projects" / "shop" / "qa").exists()  # refused before Terraform ran
     usage = make("deploy", "ENV=dev", *common, env=env, check=False)
     assert usage.returncode == 2 and "usage: make deploy" in usage.stderr
 
@@ -296,7 +296,7 @@ def test_each_project_keeps_its_own_state(tf: dict[str, Any], aws: Any) -> None:
     shop.write_text(json.dumps(THREE_ENVIRONMENTS))
     bugfarm_release, shop_release = seed_release(aws), seed_release(aws, shop)
     stack(tf, "deploy", "stage", bugfarm_release)
-    bugfarm_state = tf["state"] / "bugfarm_73649" / "stage" / "terraform.tfstate"
+    bugfarm_state = tf["state"] / "projects" / "bugfarm_73649" / "stage" / "terraform.tfstate"
     before = bugfarm_state.read_bytes()
 
     stack(tf, "deploy", "stage", shop_release, project=shop)

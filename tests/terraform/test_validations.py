@@ -49,6 +49,10 @@ CORPUS = [
     "a\tb",
     "a$",
     "*",
+    "..",
+    "...",
+    ".a",
+    "a..",
 ]
 NAME = re.compile(r'^"(?P<name>[a-z_]+)"')
 VALIDATION = re.compile(

@@ -1,7 +1,7 @@
 """The project manifest (``.wellcome_project``): which services make up a project.
 
-Located by ``--project-file``, else ``$TRACKER_PROJECT_FILE``, else
-``.wellcome_project`` in the working directory.
+Which file is a setting (``--project-file``, ``$TRACKER_PROJECT_FILE``; see
+tracker.settings); without one, ``.wellcome_project`` in the working directory.
 """
 
 from __future__ import annotations
@@ -56,16 +56,24 @@ class Project:
             )
         return service_id
 
+    def describe(self) -> dict[str, object]:
+        """The project as ``tracker projects --output json`` shows it."""
+        environments = [{"id": k, "name": v} for k, v in (self.environments or {}).items()]
+        return {
+            "id": self.id,
+            "name": self.name,
+            "services": [{"id": k, "name": v} for k, v in self.services.items()],
+            "environments": environments if self.environments is not None else None,
+        }
+
     def as_reference(self) -> dict[str, str]:
         """The ``project {id, name}`` object that release manifests carry."""
         return {"id": self.id, "name": self.name}
 
 
 def resolve_path(path: str | os.PathLike[str] | None) -> Path:
-    """The project file to use: the argument, else $TRACKER_PROJECT_FILE, else ./.wellcome_project."""
-    if path:
-        return Path(path)
-    return Path(os.environ.get("TRACKER_PROJECT_FILE") or DEFAULT_PROJECT_FILE)
+    """The project file to use: the argument, else ./.wellcome_project."""
+    return Path(path or DEFAULT_PROJECT_FILE)
 
 
 def load_project(path: str | os.PathLike[str] | None = None) -> Project:

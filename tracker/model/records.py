@@ -146,7 +146,8 @@ class DeploymentPlan:
         nothing else deployed since: reading an environment plans no changes.
         """
         if self.release is None:
-            return f"{self.row.release_id}@{self.row.version}" if self.row else ""
+            # Only what can be recorded again: a row whose release is there to read.
+            return f"{self.current.release_id}@{self.row.version}" if self.current and self.row else ""
         version = self.row.version if self.row else 0
         return f"{self.release.release_id}@{version if self.already_deployed else version + 1}"
 

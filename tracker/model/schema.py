@@ -72,6 +72,10 @@ def check_id(kind: str, value: object) -> str:
             f"{kind} {value!r} is not SSM-path-safe: use only letters, digits, '.', '_' and '-'"
         )
     if _pattern_of(rule["not"]).search(value):
+        if not value.strip("."):
+            raise InvalidInputError(
+                f"{kind} {value!r} must not be only dots ('.' and '..' are path segments)"
+            )
         raise InvalidInputError(f"{kind} {value!r} must not start with 'aws' or 'ssm' (reserved by SSM)")
     return value
 
@@ -85,7 +89,8 @@ def check_release_ref(value: object) -> str:
         raise InvalidInputError(f"release id {value[:40]!r}... is longer than {rule['maxLength']} characters")
     if not _pattern_of(rule).search(value):
         raise InvalidInputError(
-            f"release id {value!r} is malformed: use only letters, digits, '.', '_', '-' and ':'"
+            f"release id {value!r} is malformed: expected PROJECT:UUID, a bare id or a prefix "
+            "(letters, digits, '.', '_', '-')"
         )
     return value
 

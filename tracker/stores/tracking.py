@@ -198,13 +198,17 @@ class TrackingStore:
             "TRACKER_RELEASES_TABLE / TRACKER_DEPLOYMENTS_TABLE at yours"
         )
 
+    def _translated(self, error: AwsError) -> Exception:
+        """A missing table named as such; anything else as it is (a missing index is its caller's)."""
+        if error.code == "ResourceNotFoundException" and not _missing_index(error):
+            return self._missing_table()
+        return error
+
     def _call(self, function: Callable[[], Any], what: str) -> Any:
         try:
             return call(function, what)
         except AwsError as error:
-            if error.code == "ResourceNotFoundException":
-                raise self._missing_table() from error
-            raise
+            raise self._translated(error) from error
 
     # -- the GSIs ----------------------------------------------------------------------------
     def index_name(self, index: str) -> str:
@@ -252,9 +256,7 @@ class TrackingStore:
             try:
                 page = call(lambda: next(iterator, None), "querying")
             except AwsError as error:
-                if error.code == "ResourceNotFoundException" and not _missing_index(error):
-                    raise self._missing_table() from error
-                raise
+                raise self._translated(error) from error
             if page is None:
                 return
             yield page.get("Items", [])
@@ -369,7 +371,8 @@ class TrackingStore:
         return newest_first(map(release_from_item, items), lambda r: r.deployed_at)
 
     def releases_with_prefix(self, project_id: str, prefix: str) -> list[Release]:
-        """The project's releases whose id, or id after ``project:``, starts with ``prefix``.
+        """The project's releases whose uuid (the id after ``project:``) starts with ``prefix``,
+        or, for ids recorded without the project (bare ids), whose id does.
 
         Reads every release of the project through the latest-releases GSI (a
         filter does not reduce what DynamoDB reads): one Query, paged per 1 MB.
@@ -378,11 +381,15 @@ class TrackingStore:
             LATEST_RELEASES,
             TableName=self.releases_table,
             KeyConditionExpression="project_id = :p",
-            FilterExpression="begins_with(release_id, :scoped) OR begins_with(release_id, :bare)",
+            FilterExpression=(
+                "begins_with(release_id, :scoped) OR "
+                "(begins_with(release_id, :bare) AND NOT contains(release_id, :colon))"
+            ),
             ExpressionAttributeValues={
                 ":p": {"S": project_id},
                 ":scoped": {"S": f"{project_id}:{prefix}"},
                 ":bare": {"S": prefix},
+                ":colon": {"S": ":"},
             },
             ScanIndexForward=False,
         )
@@ -453,7 +460,12 @@ class TrackingStore:
                     "SET release_manifest.deployments = "
                     "list_append(release_manifest.deployments, :entry), deployed_at = :at"
                 ),
-                "ConditionExpression": "project_id = :p",
+                # deployed_at is the time of the newest entry (history relies on it): a
+                # deployment of the same release elsewhere that committed a later time
+                # first makes this one retry rather than move it back.
+                "ConditionExpression": (
+                    "project_id = :p AND (attribute_not_exists(deployed_at) OR deployed_at < :at)"
+                ),
                 "ExpressionAttributeValues": {
                     ":entry": {"L": [serialize({"e": entry})["e"]]},
                     ":at": serialize({"at": deployed_at})["at"],
@@ -481,10 +493,8 @@ class TrackingStore:
 
     def _refusal(self, error: AwsError, release_id: str, environment_id: str) -> Exception:
         """What a refused deployment transaction means, as one of the library's errors."""
-        if error.code == "ResourceNotFoundException":
-            return self._missing_table()
         if error.code != "TransactionCanceledException":
-            return error
+            return self._translated(error)
         reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             return ConcurrentDeploymentError(
@@ -492,8 +502,13 @@ class TrackingStore:
                 "was being recorded; nothing was recorded, it is safe to retry"
             )
         if reasons and reasons[0] == "ConditionalCheckFailed":
-            return ReleaseNotFoundError(
-                f"release '{release_id}' disappeared or changed project while deploying; nothing was recorded"
+            if self.get_release(release_id) is None:
+                return ReleaseNotFoundError(
+                    f"release '{release_id}' disappeared while deploying; nothing was recorded"
+                )
+            return ConcurrentDeploymentError(
+                f"release '{release_id}' was deployed elsewhere at the same moment; nothing was recorded, "
+                "it is safe to retry"
             )
         if "TransactionConflict" in reasons:
             return ConcurrentDeploymentError(

@@ -20,11 +20,11 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 from tracker.errors import QueryError, TrackerError, exit_with
 from tracker.model.records import DeploymentPlan
 from tracker.settings import Settings
+from tracker.stores.clients import Clients
 
 SETTING_KEYS = (
     "releases_table",
@@ -59,11 +59,10 @@ def parse_query(text: str) -> dict[str, str]:
 
 
 def resolve(
-    query: dict[str, str], clients: Any = None, environ: Mapping[str, str] = os.environ
+    query: dict[str, str], clients: Clients | None = None, environ: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
     """The deployment plan for the query, as the flat JSON object of strings Terraform expects."""
     from tracker.model.project import load_project
-    from tracker.stores.clients import Clients
     from tracker.workflows.deployments import plan_deployment
 
     settings = Settings.resolve(environ, **{k: query.get(k) for k in ("project_file", *SETTING_KEYS)})
@@ -83,7 +82,6 @@ def plan_result(plan: DeploymentPlan) -> dict[str, str]:
     shown = plan.release or plan.current  # no release asked for: what runs now
     return {
         "project_id": plan.project_id,
-        "environment": plan.environment_id,
         "release_id": shown.release_id if shown else "",
         "current_release_id": plan.row.release_id if plan.row else "",
         "record_key": plan.record_key,
@@ -92,10 +90,10 @@ def plan_result(plan: DeploymentPlan) -> dict[str, str]:
     }
 
 
-def record(environ: Mapping[str, str], clients: Any = None) -> str:
+def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
     """Record the deployment described by ``TRACKER_*`` variables; returns a summary line."""
     from tracker.model.project import load_project
-    from tracker.stores.clients import Clients, caller_identity
+    from tracker.stores.clients import caller_identity
     from tracker.stores.parameters import ParameterStore
     from tracker.workflows.deployments import deploy
     from tracker.workflows.releases import person

@@ -39,7 +39,7 @@ from tracker.model.clock import Clock, iso8601, now
 from tracker.model.project import Project
 from tracker.model.records import DeploymentPlan, DeploymentRow, DeployResult, Release
 from tracker.stores.parameters import ParameterStore, deployment_parameter
-from tracker.stores.tracking import TrackingStore, check_release
+from tracker.stores.tracking import TrackingStore
 from tracker.workflows.history import iter_history
 from tracker.workflows.releases import find_release, resolve_release
 
@@ -83,15 +83,14 @@ def _promotion(
     project: Project, store: TrackingStore, source: str, target: str
 ) -> tuple[Release, DeploymentRow | None]:
     """The release ``source`` runs and ``target``'s row: two reads, whatever is deployed."""
-    schema.check_id("environment id", source)
+    project.environment(source)
     if source == target:
         raise InvalidInputError("promote needs two different environments")
     _, rows = store.get_release_and_rows(None, project.id, [source, target])
     if source not in rows:
         raise NothingDeployedError(f"nothing is deployed to environment '{source}' of project '{project.id}'")
     release_id = rows[source].release_id
-    found = store.get_releases([release_id])
-    return check_release(found.get(release_id), release_id, project.id), rows.get(target)
+    return store.require_release(release_id, project.id), rows.get(target)
 
 
 def _check_complete(project: Project, release: Release) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from tracker.errors import (
     AmbiguousReleaseError,
     DuplicateReleaseError,
+    IncompleteReleaseError,
     InvalidInputError,
     MissingImagesError,
     ReleaseManifestError,
@@ -35,6 +36,9 @@ from tracker.stores.tracking import TrackingStore, check_release
 LATEST = "latest"
 PREFIX_MIN = 8
 CANDIDATES_SHOWN = 5
+# DynamoDB propagates a write to a GSI "usually within a fraction of a second".
+INDEX_ROUNDS = 40
+INDEX_PAUSE = 0.25
 
 
 def person(user_id: str, name: str | None = None) -> dict[str, str]:
@@ -101,16 +105,39 @@ def create_release(
     from the label; the rest keep the images of that release (a partial
     release). Refuses, writing nothing, when any service has no image, and when
     the images equal the newest release's unless ``allow_duplicate``.
+
+    Returns once the latest-releases index lists the new release (GSIs are
+    eventually consistent), so that ``latest`` right after names it.
     """
     _check_request(project, label, description, from_release, services)
     base = resolve_release(project, store, from_release) if from_release else None
     images = _snapshot(project, parameters, label, base, services)
-    newest = next(store.latest_releases(project.id, page_size=2), None)
+    newest = newest_or_none(project, store)
     warnings = _duplicate_check(newest, images, allow_duplicate)
     created_at = now(clock, after=newest.created_at if newest else None)
     release = _new_release(project, images, requested_by, description, created_at)
     store.put_release(release)
+    if not _listed_as_newest(project, store, release):
+        warnings.append(
+            f"the latest-releases index does not list release '{release.release_id}' yet; "
+            "deploy it by its id rather than as 'latest'"
+        )
     return CreatedRelease(release, warnings)
+
+
+def _listed_as_newest(project: Project, store: TrackingStore, release: Release) -> bool:
+    """Whether the index lists ``release`` (or something newer) first, asking for a few seconds."""
+    for attempt in range(INDEX_ROUNDS):
+        if attempt:
+            time.sleep(INDEX_PAUSE)
+        newest = newest_or_none(project, store)
+        # The index's order: created_at, then release id (newest_first).
+        if newest is not None and (newest.created_at, newest.release_id) >= (
+            release.created_at,
+            release.release_id,
+        ):
+            return True
+    return False
 
 
 def _check_request(
@@ -143,8 +170,11 @@ def _snapshot(
         elif base is not None and service_id in base.images:
             images[service_id] = base.images[service_id]
     absent = [s for s in project.service_ids if s not in images]
-    if absent:
-        raise MissingImagesError(project.id, label, absent)
+    if absent and base is not None:
+        raise IncompleteReleaseError(
+            f"release '{base.release_id}' has no image for service(s) {', '.join(absent)}: "
+            "name them with --service to take them from the label"
+        )
     return images
 
 
@@ -205,29 +235,34 @@ def find_release(
         rows = store.get_release_and_rows(None, project.id, environment_ids)[1] if environment_ids else {}
         return release, rows
     schema.check_release_ref(ref)
-    owner, scoped, _ = ref.partition(":")
+    owner, scoped, uuid = ref.partition(":")
     if scoped and owner != project.id:
         # Ids with ':' are '{project}:{uuid}': another project's, which IAM would refuse to read.
         raise WrongProjectError(f"release '{ref}' belongs to project '{owner}', not '{project.id}'")
-    # Only the project's own keys are read (the deployer policy allows no others): a ref
-    # without ':' is tried as the uuid of one of its releases, then as a prefix (which also
-    # finds bare ids recorded by earlier versions, through the project's index).
+    # Only the project's own keys are read (the deployer policy allows no others): the full
+    # id, then, as a prefix of the uuid, the project's releases through its index (which
+    # also finds bare ids recorded by earlier versions).
     exact = ref if scoped else f"{project.id}:{ref}"
     found, rows = store.get_release_and_rows(exact, project.id, environment_ids)
     if found is None:
-        return release_by_prefix(project, store, ref), rows
+        return release_by_prefix(project, store, uuid if scoped else ref), rows
     return check_release(found, exact, project.id), rows
 
 
 def newest_release(project: Project, store: TrackingStore) -> Release:
-    newest = next(store.latest_releases(project.id, page_size=2), None)
+    newest = newest_or_none(project, store)
     if newest is None:
         raise ReleaseNotFoundError(f"project '{project.id}' has no release yet")
     return newest
 
 
+def newest_or_none(project: Project, store: TrackingStore) -> Release | None:
+    """The project's newest release (a Query of two items: the second settles a tie)."""
+    return next(store.latest_releases(project.id, page_size=2), None)
+
+
 def release_by_prefix(project: Project, store: TrackingStore, prefix: str) -> Release:
-    """The one release of the project whose id starts with ``prefix`` (after ``project:`` or not)."""
+    """The one release of the project whose uuid (or bare id) starts with ``prefix``."""
     if len(prefix) < PREFIX_MIN:
         raise ReleaseNotFoundError(
             f"release '{prefix}' not found (a prefix needs at least {PREFIX_MIN} characters)"
