@@ -106,6 +106,13 @@ class ConcurrentDeploymentError(TrackerError):
     """Another deployment changed the environment first; safe to retry."""
 
 
+class ReleaseBusyError(ConcurrentDeploymentError):
+    """A deployment of the same release elsewhere committed first; re-reading and retrying is safe.
+
+    deploy() retries these itself: they only keep the release's deployments in time order.
+    """
+
+
 class PartialDeploymentError(TrackerError):
     """The deployment is recorded but SSM was not fully written."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import DEPLOYMENTS, RELEASES, REPO
-from tracker.model.clock import iso8601
+from tracker.model.clock import epoch, iso8601
 from tracker.model.project import load_project, parse_project
 from tracker.stores.parameters import ParameterStore
 from tracker.stores.tracking import TrackingStore
@@ -121,6 +121,10 @@ def test_deployments_to_different_environments_do_not_block_each_other(aws: Any,
     assert sorted(d["environment"]["id"] for d in release.release_manifest["deployments"]) == sorted(
         environments
     )
+    # The manifest's entries are in time order, and deployed_at is the newest of them.
+    times = [epoch(d["date_requested"]) for d in release.deployments]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert release.deployed_at == times[-1]
 
 
 def test_one_release_deployed_to_two_environments_at_once_never_moves_back_in_time(
@@ -131,7 +135,7 @@ def test_one_release_deployed_to_two_environments_at_once_never_moves_back_in_ti
 
     import pytest
 
-    from tracker.errors import ConcurrentDeploymentError
+    from tracker.errors import ReleaseBusyError
     from tracker.workflows.deployments import deploy
 
     store, parameters = TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
@@ -149,13 +153,13 @@ def test_one_release_deployed_to_two_environments_at_once_never_moves_back_in_ti
         }
 
     store.record_deployment(release, entry("prod", 2_000_000_002.0), 2_000_000_002.0, None)
-    with pytest.raises(ConcurrentDeploymentError, match="deployed elsewhere at the same moment; nothing"):
+    with pytest.raises(ReleaseBusyError, match="deployed elsewhere at the same moment; nothing"):
         store.record_deployment(as_read_by_stage, entry("stage", 2_000_000_001.0), 2_000_000_001.0, None)
     stored = store.get_release(release.release_id)
     assert stored is not None and stored.deployed_at == 2_000_000_002.0
     assert [d["environment"]["id"] for d in stored.deployments] == ["prod"]
     assert store.get_deployment(project.id, "stage") is None
-    # The retry reads the release again and records after the newest entry.
+    # deploy() retries by itself: it reads the release again and records after the newest entry.
     deploy(
         project, store, parameters, release.release_id, "stage", requested_by=person("ops"), clock=lambda: 1.0
     )

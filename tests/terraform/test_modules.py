@@ -362,7 +362,8 @@ def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: dict[str,
     malformed = stack(tf, "deploy", "stage", "../etc", check=False)
     assert malformed.returncode == 2
     assert malformed.stderr.strip().splitlines() == [
-        "tracker: error: release id '../etc' is malformed: use only letters, digits, '.', '_', '-' and ':'"
+        "tracker: error: release id '../etc' is malformed: expected PROJECT:UUID, a bare id or a prefix "
+        "(letters, digits, '.', '_', '-')"
     ]
     assert deployment_rows(aws) == []
     assert deployment_params(aws) == {}

@@ -48,8 +48,13 @@ json_values = st.recursive(
     max_leaves=12,
 )
 
-ids = st.text(ID_ALPHABET, min_size=1, max_size=128).filter(lambda s: not RESERVED.match(s))
-short_ids = st.text(ID_ALPHABET, min_size=1, max_size=12).filter(lambda s: not RESERVED.match(s))
+def _allowed(value: str) -> bool:
+    """Not reserved by SSM, and not a path segment of dots."""
+    return not RESERVED.match(value) and bool(value.strip("."))
+
+
+ids = st.text(ID_ALPHABET, min_size=1, max_size=128).filter(_allowed)
+short_ids = st.text(ID_ALPHABET, min_size=1, max_size=12).filter(_allowed)
 names = st.text(min_size=1, max_size=256)
 
 
@@ -84,6 +89,7 @@ def bad_ids(draw: st.DrawFn) -> Any:
                 "",
                 "a" * 129,
                 "aws" + base,
+                "..",
                 "SSM" + base,
                 "Aws-" + base,
                 123,

@@ -29,6 +29,7 @@ from tracker.errors import (
     ConcurrentDeploymentError,
     ManifestTooLargeError,
     MissingTableError,
+    ReleaseBusyError,
     ReleaseNotFoundError,
     WrongProjectError,
 )
@@ -501,19 +502,19 @@ class TrackingStore:
                 f"environment '{environment_id}' was changed by another deployment while this one "
                 "was being recorded; nothing was recorded, it is safe to retry"
             )
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            if self.get_release(release_id) is None:
-                return ReleaseNotFoundError(
-                    f"release '{release_id}' disappeared while deploying; nothing was recorded"
-                )
-            return ConcurrentDeploymentError(
+        if reasons and reasons[0] == "ConditionalCheckFailed" and self.get_release(release_id) is None:
+            return ReleaseNotFoundError(
+                f"release '{release_id}' disappeared while deploying; nothing was recorded"
+            )
+        if reasons and reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):
+            return ReleaseBusyError(
                 f"release '{release_id}' was deployed elsewhere at the same moment; nothing was recorded, "
                 "it is safe to retry"
             )
         if "TransactionConflict" in reasons:
             return ConcurrentDeploymentError(
-                f"a concurrent write to release '{release_id}' or environment '{environment_id}' "
-                "conflicted; nothing was recorded, it is safe to retry"
+                f"a concurrent write to environment '{environment_id}' conflicted; nothing was recorded, "
+                "it is safe to retry"
             )
         return error
 

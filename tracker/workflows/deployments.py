@@ -21,6 +21,7 @@ the row still names what it wrote: SSM ends with the images the table says.
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -31,6 +32,7 @@ from tracker.errors import (
     NothingDeployedError,
     NothingToRollBackError,
     PartialDeploymentError,
+    ReleaseBusyError,
     ReleaseManifestError,
     TrackerError,
 )
@@ -44,6 +46,7 @@ from tracker.workflows.history import iter_history
 from tracker.workflows.releases import find_release, resolve_release
 
 CONVERGE_ROUNDS = 10
+RELEASE_BUSY_ROUNDS = 20  # parallel deployments of one release: each round, at least one records
 
 
 def plan_deployment(
@@ -122,20 +125,50 @@ def deploy(
     per service, a few concurrently.
     """
     schema.check_text("description", description, schema.limit("description"))
-    plan = plan_deployment(
-        project, store, environment_id, release, from_environment=from_environment, compare=False
+    plan, chosen, token, recorded = _plan_and_record(
+        project, store, environment_id, release, from_environment, requested_by, description, clock
     )
-    if plan.release is None:
-        raise InvalidInputError("deploy needs a release (or an environment to promote from)")
-    if plan.already_deployed and plan.row is not None:
-        # Already recorded (e.g. a retried Terraform apply after a failed SSM
-        # write): record nothing, only make SSM match.
-        token, recorded = plan.row.token, False
-    else:
-        token, recorded = _record(plan, plan.release, store, requested_by, description, clock), True
     winner = _converge_or_explain(project, store, parameters, plan, token, requested_by["id"])
-    superseded = winner if winner != plan.release.release_id else None
-    return DeployResult(plan.release, environment_id, recorded, superseded)
+    superseded = winner if winner != chosen.release_id else None
+    return DeployResult(chosen, environment_id, recorded, superseded)
+
+
+def _plan_and_record(
+    project: Project,
+    store: TrackingStore,
+    environment_id: str,
+    release: str | None,
+    from_environment: str | None,
+    requested_by: dict[str, str],
+    description: str,
+    clock: Clock,
+) -> tuple[DeploymentPlan, Release, tuple[str, int], bool]:
+    """The plan, its release, the row token to converge on, and whether anything was recorded."""
+    attempt = 0
+    while True:
+        plan = plan_deployment(
+            project, store, environment_id, release, from_environment=from_environment, compare=False
+        )
+        if plan.release is None:
+            raise InvalidInputError("deploy needs a release (or an environment to promote from)")
+        if plan.already_deployed and plan.row is not None:
+            # Already recorded (e.g. a retried Terraform apply after a failed SSM
+            # write): record nothing, only make SSM match.
+            return plan, plan.release, plan.row.token, False
+        try:
+            return (
+                plan,
+                plan.release,
+                _record(plan, plan.release, store, requested_by, description, clock),
+                True,
+            )
+        except ReleaseBusyError:
+            # The same release went to another environment a moment earlier: read it again
+            # (for its newest time) and retry; jitter keeps parallel deployers apart.
+            attempt += 1
+            if attempt == RELEASE_BUSY_ROUNDS:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
 
 
 def _record(
