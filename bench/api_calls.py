@@ -90,8 +90,9 @@ def _create_target(create: dict[str, int], n: int) -> dict[str, Any]:
         "met": met,
         "why": ""
         if met
-        else "one extra GSI Query (latest_releases, 1 item): the duplicate-release "
-        "check refuses a release identical to the newest one",
+        else "two GSI Queries of the newest release: one before writing (the duplicate-release check, "
+        "and a created_at later than the newest), one after (the index is eventually consistent: "
+        "release create returns once it lists the new release, so that `latest` names it)",
     }
 
 
