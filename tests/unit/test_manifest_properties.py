@@ -48,6 +48,7 @@ json_values = st.recursive(
     max_leaves=12,
 )
 
+
 def _allowed(value: str) -> bool:
     """Not reserved by SSM, and not a path segment of dots."""
     return not RESERVED.match(value) and bool(value.strip("."))
