@@ -6,7 +6,8 @@
 #   4. deploy it to stage:   make deploy ENV=stage RELEASE=<id>  (terraform apply of terraform/environment)
 #   5. promote stage -> prod: make promote FROM=stage TO=prod
 #   6. print the releases row, the deployments rows and the SSM keys
-# Terraform state goes under $DEMO_DIR/state, so a real state elsewhere is never touched.
+# Terraform state goes to a temporary folder removed at the end: the emulator stops with the
+# demo, so that state would describe nothing (and a real state elsewhere is never touched).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${EMULATOR_PORT:-4566}"
@@ -19,13 +20,13 @@ export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 export AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
 unset AWS_PROFILE
 export TRACKER_PROJECT_FILE="$PWD/examples/bugfarm/.wellcome_project"
-MAKE_DEMO=(make --no-print-directory "STATE_DIR=$DEMO_DIR/state" "TF_DIR=${TF_DIR:-terraform}")
+STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tracker-demo-state.XXXXXX")
+MAKE_DEMO=(make --no-print-directory "STATE_DIR=$STATE_DIR" "TF_DIR=${TF_DIR:-terraform}")
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-rm -rf "$DEMO_DIR/state"
 "$PY" -m tests.support.emulator start --port "$PORT" --state "$DEMO_DIR"
-trap '"$PY" -m tests.support.emulator stop --state "$DEMO_DIR"' EXIT
+trap '"$PY" -m tests.support.emulator stop --state "$DEMO_DIR"; rm -rf "$STATE_DIR"' EXIT
 
 step "terraform apply terraform/store (tables, GSIs, namespace policies)"
 "${MAKE_DEMO[@]}" store
