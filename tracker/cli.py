@@ -73,23 +73,28 @@ class TrackerGroup(click.Group):
 
 @dataclass
 class Env:
-    """The settings the global options select; clients and stores are built on first use."""
+    """The settings the global options select; the project, clients and stores are built on first use."""
 
     settings: Settings
     _clients: Clients | None = None
+    _project: Project | None = None
 
     @property
     def clients(self) -> Clients:
+        """Clients for the selected project: its region, role and account (see tracker.settings)."""
         if self._clients is None:
-            from tracker.stores.clients import Clients
-
-            self._clients = Clients()
+            self._clients = self.settings.clients(self.project())
         return self._clients
 
     def project(self) -> Project:
-        from tracker.model.project import load_project
+        if self._project is None:
+            from tracker.model.project import load_projects
 
-        return load_project(self.settings.project_file)
+            found = load_projects(self.settings.project_file)
+            for message in found.warnings:
+                warn(message)
+            self._project = found.select(self.settings.project)
+        return self._project
 
     def store(self) -> TrackingStore:
         return self.settings.tracking_store(self.clients)
@@ -119,10 +124,12 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def emit_images(images: dict[str, Any], indent: str = "  ") -> None:
+def emit_images(images: dict[str, Any], indent: str = "  ", ecs: dict[str, tuple[str, ...]] | None = None) -> None:
+    """One line per service: id, image, and (weco-deploy manifests) the ECS services running it."""
     width = max((len(s) for s in images), default=0)
     for service, image in images.items():
-        click.echo(f"{indent}{service.ljust(width)}  {image if image is not None else '(none)'}")
+        runs = f"  (ECS: {', '.join(ecs[service])})" if ecs and ecs.get(service) else ""
+        click.echo(f"{indent}{service.ljust(width)}  {image if image is not None else '(none)'}{runs}")
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,7 +137,26 @@ def emit_images(images: dict[str, Any], indent: str = "  ") -> None:
 @click.option(
     "--project-file",
     "-p",
-    help="Project manifest. Default: $TRACKER_PROJECT_FILE, else ./.wellcome_project.",
+    help="Project manifest (the RFC's JSON or weco-deploy's YAML). "
+    "Default: $TRACKER_PROJECT_FILE, else ./.wellcome_project.",
+)
+@click.option(
+    "--project",
+    "-P",
+    "project_id",
+    help="Which project of a manifest holding several (weco-deploy's format). Default: $TRACKER_PROJECT, "
+    "else the file's only project.",
+)
+@click.option(
+    "--region",
+    help="AWS region of the tables and parameters. Default: $TRACKER_REGION, else the manifest's "
+    "aws_region_name/region_name, else the standard AWS configuration.",
+)
+@click.option(
+    "--no-assume-role",
+    is_flag=True,
+    help="Do not assume the manifest's role_arn: the caller already is that role "
+    "(also TRACKER_ASSUME_ROLE=0). The account_id check still applies.",
 )
 @click.option(
     "--releases-table",
@@ -145,6 +171,9 @@ def emit_images(images: dict[str, Any], indent: str = "  ") -> None:
 def cli(
     ctx: click.Context,
     project_file: str | None,
+    project_id: str | None,
+    region: str | None,
+    no_assume_role: bool,
     releases_table: str | None,
     deployments_table: str | None,
 ) -> None:
@@ -154,10 +183,13 @@ def cli(
     deployment records a release in an environment and writes
     /{project}/deployments/{environment}/{service} for Terraform to read.
 
-    AWS region, credentials and endpoint come from the standard AWS
-    configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL...). The indexes
-    of the releases table are found by their key schema, or named by
-    TRACKER_LATEST_RELEASES_INDEX / TRACKER_LATEST_DEPLOYMENTS_INDEX.
+    AWS credentials and endpoint come from the standard AWS configuration
+    (AWS_PROFILE, AWS_ENDPOINT_URL...); the region from --region, else the
+    manifest, else AWS_REGION. A manifest's role_arn is assumed for every
+    call (the caller stays the recorded requester) and its account_id is
+    checked before anything is written. The indexes of the releases table
+    are found by their key schema, or named by TRACKER_LATEST_RELEASES_INDEX /
+    TRACKER_LATEST_DEPLOYMENTS_INDEX.
 
     \b
     Example:
@@ -168,7 +200,12 @@ def cli(
     """
     ctx.obj = Env(
         Settings.resolve(
-            project_file=project_file, releases_table=releases_table, deployments_table=deployments_table
+            project_file=project_file,
+            project=project_id,
+            region=region,
+            assume_role="0" if no_assume_role else None,
+            releases_table=releases_table,
+            deployments_table=deployments_table,
         )
     )
 
@@ -196,27 +233,158 @@ def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | N
 
 
 @cli.command()
-@click.option("--quiet", "-q", is_flag=True, help="Print only the project ids (for scripts).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the project ids, one per line (for scripts).")
 @OUTPUT
 @pass_env
 def projects(env: Env, quiet: bool, output: str) -> None:
-    """Show the project of the manifest: its id, name, services and environments.
+    """List the projects of the manifest: services (and the ECS services running them), environments.
+
+    With --project (or TRACKER_PROJECT), only that project.
 
     \b
     Examples:
       tracker projects
+      tracker --project-file .wellcome_project projects --output json
       PROJECT_ID=$(tracker projects --quiet)
     """
-    project = env.project()
+    from tracker.model.project import load_projects
+
+    found = load_projects(env.settings.project_file)
+    for message in found.warnings:
+        warn(message)
+    chosen = [found.select(env.settings.project)] if env.settings.project else list(found.projects.values())
     if quiet:
-        click.echo(project.id)
+        for project in chosen:
+            click.echo(project.id)
     elif output == "json":
-        emit_json([project.describe()])
+        emit_json([project.describe() for project in chosen])
     else:
-        environments = ", ".join(project.environments or {}) or "(any)"
-        click.echo(f"{project.id}  {project.name}")
-        click.echo(f"  services:     {', '.join(project.service_ids)}")
-        click.echo(f"  environments: {environments}")
+        click.echo(f"{found.source} ({'weco-deploy YAML' if found.format == 'yaml' else 'RFC JSON'}):")
+        for project in chosen:
+            _project_text(project)
+
+
+def _project_text(project: Project) -> None:
+    environments = ", ".join(
+        k if v == k else f"{k} ({v})" for k, v in (project.environments or {}).items()
+    )
+    click.echo(f"{project.id}  {project.name}")
+    click.echo("  services:")
+    width = max(len(s) for s in project.services)
+    for service, name in project.services.items():
+        label = f"  {name}" if name != service else ""
+        ecs = project.ecs_services.get(service)
+        runs = f"  (ECS: {', '.join(ecs)})" if ecs else ""
+        click.echo(f"    {service.ljust(width)}{label}{runs}".rstrip())
+    click.echo(f"  environments: {environments or ('(any)' if project.environments is None else '(none)')}")
+    for key, value in (
+        ("role", project.role_arn),
+        ("account", project.account_id),
+        ("region", project.region),
+    ):
+        if value:
+            click.echo(f"  {key + ':':13} {value}")
+    for key, value in project.unused.items():
+        click.echo(f"  {key + ':':13} {value}  (accepted, not used)")
+
+
+def _pairs(kind: str, values: tuple[str, ...]) -> dict[str, str]:
+    """``ID[=NAME]`` options as id -> name (the name defaults to the id), refusing duplicates."""
+    from tracker.model import schema
+
+    result: dict[str, str] = {}
+    for value in values:
+        ident, _, name = value.partition("=")
+        schema.check_id(f"{kind} id", ident)
+        if ident in result:
+            raise click.BadParameter(f"{kind} '{ident}' is given twice", param_hint=f"--{kind}")
+        result[ident] = name or ident
+    return result
+
+
+@cli.command()
+@click.option("--project-id", required=True, help="The project id (SSM-path-safe).")
+@click.option("--name", help="Display name of the project. Default: the id.")
+@click.option("--service", "services", multiple=True, help="ID[=NAME] of a service (repeatable).")
+@click.option("--environment", "environments", multiple=True, help="ID[=NAME] of an environment (repeatable).")
+@click.option(
+    "--discover",
+    is_flag=True,
+    help="Add the services already published under SSM /{project}/images/{label}/.",
+)
+@click.option("--label", "-l", default="latest", show_default=True, help="Label --discover looks at.")
+@click.option("--role-arn", help="Role every AWS call of the project runs as (written to the manifest).")
+@click.option("--account-id", help="Account the project must act in (written to the manifest).")
+@click.option("--aws-region-name", help="Region of the project's tables and parameters (written).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "yaml"]),
+    default="json",
+    show_default=True,
+    help="The RFC's JSON manifest, or weco-deploy's YAML (several projects per file).",
+)
+@click.option("--add", is_flag=True, help="YAML only: append the project to an existing manifest.")
+@click.option("--force", is_flag=True, help="Overwrite an existing manifest.")
+@pass_env
+def init(
+    env: Env,
+    project_id: str,
+    name: str | None,
+    services: tuple[str, ...],
+    environments: tuple[str, ...],
+    discover: bool,
+    label: str,
+    role_arn: str | None,
+    account_id: str | None,
+    aws_region_name: str | None,
+    fmt: str,
+    add: bool,
+    force: bool,
+) -> None:
+    """Write a project manifest (the --project-file, else ./.wellcome_project).
+
+    Services come from --service options and, with --discover, from what CI
+    already published. What is written is validated against the format's
+    schema first; an existing file is never overwritten without --force.
+
+    \b
+    Examples:
+      tracker init --project-id shop --service web=Website --service worker \\
+          --environment stage --environment prod=Production
+      tracker --region eu-west-1 init --project-id shop --discover --format yaml
+      tracker -p .wellcome_project init --project-id reports --discover --format yaml --add
+    """
+    from tracker.model import schema
+    from tracker.model.project import Project, resolve_path, write_manifest
+
+    schema.check_id("project id", project_id)
+    declared = _pairs("service", services)
+    project = Project(
+        id=project_id,
+        name=name or project_id,
+        services=declared,
+        environments=_pairs("environment", environments) if environments else None,
+        role_arn=role_arn,
+        account_id=account_id,
+        region=aws_region_name,
+    )
+    path = resolve_path(env.settings.project_file)
+    write_manifest(path, project, fmt, add=add, force=force, check_only=True)
+    if discover:
+        from tracker.workflows.releases import discover_services
+
+        env._project = project  # discovery runs in the new project's region, role and account
+        for service in discover_services(project, env.parameters(), label):
+            declared.setdefault(service, service)
+    if not declared:
+        where = f" (nothing published under SSM /{project_id}/images/{label}/)" if discover else ""
+        exit_with(f"no services: give --service ID or --discover{where}", 1 if discover else 2)
+    shown = write_manifest(path, project, fmt, add=add, force=force)
+    click.echo(
+        f"wrote {path} ({fmt}): project {project_id} with services {', '.join(shown.services)}"
+        + (f"; environments {', '.join(shown.environments)}" if shown.environments else "")
+    )
 
 
 @cli.command()
@@ -232,12 +400,13 @@ def images(env: Env, label: str, output: str) -> None:
     """
     from tracker.workflows.releases import label_images
 
-    found = label_images(env.project(), env.parameters(), label)
+    project = env.project()
+    found = label_images(project, env.parameters(), label)
     if output == "json":
         emit_json(found)
     else:
         click.echo(f"label {label}:")
-        emit_images(found)
+        emit_images(found, ecs=project.ecs_services)
 
 
 @cli.group(cls=TrackerGroup)
@@ -245,7 +414,7 @@ def release() -> None:
     """Create and read releases (snapshots of a label's images)."""
 
 
-def release_summary(release: Release) -> None:
+def release_summary(release: Release, ecs: dict[str, tuple[str, ...]] | None = None) -> None:
     manifest = release.release_manifest
     click.echo(f"release     {release.release_id}")
     click.echo(f"project     {manifest['project']['id']} ({manifest['project']['name']})")
@@ -253,7 +422,7 @@ def release_summary(release: Release) -> None:
     if release.description:
         click.echo(f"description {release.description}")
     click.echo("images:")
-    emit_images(release.images)
+    emit_images(release.images, ecs=ecs)
     if release.deployments:
         click.echo("deployments:")
         for d in release.deployments:
@@ -342,11 +511,12 @@ def release_show(env: Env, release_id: str, output: str) -> None:
     """
     from tracker.workflows.releases import resolve_release
 
-    found = resolve_release(env.project(), env.store(), release_id)
+    project = env.project()
+    found = resolve_release(project, env.store(), release_id)
     if output == "json":
         emit_json(found.as_row())
     else:
-        release_summary(found)
+        release_summary(found, project.ecs_services)
 
 
 @release.command("list")
@@ -479,15 +649,17 @@ def status(env: Env, output: str) -> None:
     from tracker.model.clock import iso8601
     from tracker.workflows.audit import status as do_status
 
-    found = do_status(env.project(), env.store())
+    project = env.project()
+    found = do_status(project, env.store())
     if output == "json":
-        emit_json({s.environment_id: {"release_id": s.release_id, "images": s.images} for s in found})
+        ecs = {"ecs_services": {k: list(v) for k, v in project.ecs_services.items()}} if project.ecs_services else {}
+        emit_json({s.environment_id: {"release_id": s.release_id, "images": s.images, **ecs} for s in found})
         return
     if not found:
         click.echo("nothing deployed yet")
     for s in found:
         click.echo(f"{s.environment_id}: release {s.release_id} (deployed {iso8601(s.deployed_at)})")
-        emit_images(s.images)
+        emit_images(s.images, ecs=project.ecs_services)
 
 
 def _history_text(entries: list[HistoryEntry], show_env: bool) -> None:
@@ -765,6 +937,7 @@ def _run_stack(
         project.environment(extra["from_environment"])
     variables = {
         "project_file": str(resolve_path(env.settings.project_file).resolve()),
+        "project_id": project.id,
         "environment": environment_id,
         "requested_by": options["user"] or "",
         "requested_by_name": options["user_name"] or "",

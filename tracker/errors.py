@@ -136,3 +136,7 @@ class AwsError(TrackerError):
         super().__init__(message)
         self.code = code  # the AWS error code, e.g. 'ResourceNotFoundException'
         self.response = response or {}
+
+
+class WrongAccountError(TrackerError):
+    """The credentials in use are not in the account the project manifest names."""

@@ -3,6 +3,9 @@
 | setting | environment | default |
 |---|---|---|
 | project manifest | ``TRACKER_PROJECT_FILE`` | ``./.wellcome_project`` |
+| project of the manifest | ``TRACKER_PROJECT`` | its only project |
+| AWS region | ``TRACKER_REGION`` | the manifest's, else the standard AWS configuration |
+| assume the manifest's role | ``TRACKER_ASSUME_ROLE`` (``0``: no) | yes |
 | releases table | ``TRACKER_RELEASES_TABLE`` | ``tracker-releases`` |
 | deployments table | ``TRACKER_DEPLOYMENTS_TABLE`` | ``tracker-deployments`` |
 | latest-releases GSI | ``TRACKER_LATEST_RELEASES_INDEX`` | ``latest_releases``, else by key schema |
@@ -18,8 +21,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tracker.stores.clients import Clients
+from tracker.stores.clients import Clients, Target
 from tracker.stores.tracking import (
     DEFAULT_DEPLOYMENTS_TABLE,
     DEFAULT_RELEASES_TABLE,
@@ -28,8 +32,14 @@ from tracker.stores.tracking import (
     TrackingStore,
 )
 
+if TYPE_CHECKING:
+    from tracker.model.project import Project
+
 ENVIRONMENT = {
     "project_file": "TRACKER_PROJECT_FILE",
+    "project": "TRACKER_PROJECT",
+    "region": "TRACKER_REGION",
+    "assume_role": "TRACKER_ASSUME_ROLE",
     "releases_table": "TRACKER_RELEASES_TABLE",
     "deployments_table": "TRACKER_DEPLOYMENTS_TABLE",
     "latest_releases_index": "TRACKER_LATEST_RELEASES_INDEX",
@@ -38,9 +48,15 @@ ENVIRONMENT = {
 }
 
 
+FALSE = ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     project_file: str | None = None
+    project: str | None = None
+    region: str | None = None
+    assume_role: str | None = None  # "0" (or false/no/off): the caller already is the manifest's role
     releases_table: str = DEFAULT_RELEASES_TABLE
     deployments_table: str = DEFAULT_DEPLOYMENTS_TABLE
     latest_releases_index: str | None = None
@@ -60,6 +76,28 @@ class Settings:
             if value:
                 values[name] = value
         return cls(**values)
+
+    @property
+    def assumes_role(self) -> bool:
+        return (self.assume_role or "1").strip().lower() not in FALSE
+
+    def load_project(self) -> Project:
+        """The project these settings select, from the manifest they name."""
+        from tracker.model.project import load_project
+
+        return load_project(self.project_file, self.project)
+
+    def target(self, project: Project) -> Target:
+        """Where the project's AWS calls go: --region, else the manifest's; its role and account."""
+        return Target(
+            region=self.region or project.region,
+            role_arn=project.role_arn if self.assumes_role else None,
+            account_id=project.account_id,
+            project_id=project.id,
+        )
+
+    def clients(self, project: Project) -> Clients:
+        return Clients(target=self.target(project))
 
     def tracking_store(self, clients: Clients) -> TrackingStore:
         return TrackingStore(

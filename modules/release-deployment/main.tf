@@ -21,6 +21,7 @@ data "external" "plan" {
 
   query = {
     project_file      = local.project_file
+    project_id        = var.project_id
     environment       = var.environment
     release_id        = var.release_id
     from_environment  = var.from_environment
@@ -64,6 +65,7 @@ resource "terraform_data" "record" {
     environment = {
       for name, value in {
         TRACKER_PROJECT_FILE      = local.project_file
+        TRACKER_PROJECT           = local.plan.project_id
         TRACKER_RELEASE_ID        = local.plan.release_id
         TRACKER_ENVIRONMENT       = var.environment
         TRACKER_REQUESTED_BY      = var.requested_by

@@ -1,6 +1,17 @@
 variable "project_file" {
-  description = "Path to the project manifest (`.wellcome_project`, RFC 013) of the project to deploy; relative paths are relative to the directory Terraform runs in."
+  description = "Path to the project manifest (`.wellcome_project`: the RFC's JSON or weco-deploy's YAML) of the project to deploy; relative paths are relative to the directory Terraform runs in."
   type        = string
+}
+
+variable "project_id" {
+  description = "Which project of the manifest, when it holds several (weco-deploy's YAML format). `null`: `TRACKER_PROJECT` in Terraform's environment, else the manifest's only project."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.project_id == null || (can(regex("^[A-Za-z0-9_.-]{1,128}$", var.project_id)) && !can(regex("^([aA][wW][sS]|[sS][sS][mM]|\\.+$)", var.project_id)))
+    error_message = "The project_id must be SSM-path-safe: 1 to 128 of letters, digits, '.', '_' or '-', not starting with 'aws' or 'ssm', not only dots."
+  }
 }
 
 variable "environment" {

@@ -13,6 +13,7 @@ module "release" {
   source = "../../modules/release-deployment"
 
   project_file      = var.project_file
+  project_id        = var.project_id
   environment       = var.environment
   release_id        = var.release_id
   from_environment  = var.from_environment

@@ -3,6 +3,12 @@ variable "project_file" {
   type        = string
 }
 
+variable "project_id" {
+  description = "Which project of the manifest, when it holds several (weco-deploy's YAML). `null`: the only one."
+  type        = string
+  default     = null
+}
+
 variable "environment" {
   description = "Id of the environment to deploy to (declared in the manifest's `environments`, if it has that list)."
   type        = string

@@ -131,14 +131,14 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "service-id-empty",
         manifest(services__0__id=""),
         ["images"],
-        "services.0.id: must be a non-empty string",
+        "services[0].id: must be a non-empty string",
         2,
     ),
     (
         "service-name-missing",
         manifest(services__1__name=DELETE),
         ["images"],
-        "services.1: 'name' is a required",
+        "services[1]: 'name' is a required",
         2,
     ),
     (

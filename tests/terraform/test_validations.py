@@ -84,6 +84,7 @@ def test_every_module_that_takes_an_id_validates_it() -> None:
     assert {(module, name) for module, name, _ in id_validations()} == {
         ("deployed-images", "project_id"),
         ("deployed-images", "environment"),
+        ("release-deployment", "project_id"),
         ("release-deployment", "environment"),
         ("release-deployment", "from_environment"),
         ("ssm-namespace", "project_id"),

@@ -1,7 +1,26 @@
-"""The project manifest (``.wellcome_project``): which services make up a project.
+"""The project manifest (``.wellcome_project``): which services make up a project, and where it lives.
 
-Which file is a setting (``--project-file``, ``$TRACKER_PROJECT_FILE``; see
+Two formats, told apart by their shape (JSON or YAML syntax for either):
+
+* **the RFC's** (JSON): ``project {id, name}``, ``services [{id, name}]``, and
+  the extensions ``environments [{id, name}]`` and, in ``project``,
+  ``role_arn``, ``account_id``, ``aws_region_name``;
+* **weco-deploy's** (YAML): several projects keyed by project id, each with
+  ``image_repositories`` (each one is what the RFC calls a service, with the
+  ECS ``services`` that run its image), ``environments``, ``role_arn``,
+  ``account_id``, ``aws_region_name`` (or ``region_name``).
+
+A document is in the RFC's format when it has a ``services`` list or a
+``project`` object with an ``id``; otherwise it is weco-deploy's. Which file
+is a setting (``--project-file``, ``$TRACKER_PROJECT_FILE``; see
 tracker.settings); without one, ``.wellcome_project`` in the working directory.
+Which project of a file: ``--project`` / ``$TRACKER_PROJECT``, needed only when
+the file holds several.
+
+YAML is read with every plain scalar as a string (only ``null``/``~``/empty
+stay null), so ids such as ``2024-06-01`` and account ids such as
+``012345678901`` keep the text that was written; duplicate keys are refused
+(PyYAML would keep the last one silently).
 """
 
 from __future__ import annotations
@@ -10,8 +29,10 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tracker.errors import (
+    InvalidInputError,
     ProjectManifestError,
     UnknownEnvironmentError,
     UnknownServiceError,
@@ -19,16 +40,49 @@ from tracker.errors import (
 from tracker.model import schema
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
+FORMATS = ("json", "yaml")
+
+# weco-deploy keys the tracker accepts and does not act on, and what each one means here.
+# Any other unknown key is accepted too (weco-deploy ignored them) but warned about: it may be a typo.
+UNUSED_PROJECT_KEYS = {
+    "namespace": "weco-deploy's ECR repository namespace ({namespace}/{repository}); "
+    "the tracker never builds image URIs: CI publishes them whole",
+}
+UNUSED_REPOSITORY_KEYS = {
+    "account_id": "the account of the repository's registry; the tracker reads it from each image URI",
+    "role_arn": "weco-deploy's role for pushing images; the tracker pushes none",
+    "aws_region_name": "the region of the repository's registry; the tracker reads it from each image URI",
+    "region_name": "as aws_region_name",
+}
+_PROJECT_KEYS = {
+    "name",
+    "role_arn",
+    "account_id",
+    "aws_region_name",
+    "region_name",
+    "environments",
+    "image_repositories",
+    *UNUSED_PROJECT_KEYS,
+}
+_REPOSITORY_KEYS = {"id", "name", "services", *UNUSED_REPOSITORY_KEYS}
+_ENVIRONMENT_KEYS = {"id", "name"}
 
 
 @dataclass(frozen=True)
 class Project:
-    """A project manifest: ``project {id, name}``, its services and (optionally) environments."""
+    """One project: ``{id, name}``, its services (image repositories) and (optionally) environments."""
 
     id: str
     name: str
-    services: dict[str, str]  # service id -> name, in manifest order
+    services: dict[str, str]  # service (image repository) id -> name, in manifest order
     environments: dict[str, str] | None = field(default=None)  # None: any environment is allowed
+    role_arn: str | None = None  # every AWS call runs as this role (unless --no-assume-role)
+    account_id: str | None = None  # refuse to act in another account
+    region: str | None = None  # the region of its tables and parameters (unless --region)
+    # weco-deploy: the ECS services that run each repository's image (shown, not acted on).
+    ecs_services: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Keys accepted but not acted on (weco-deploy's namespace...), as written; shown by `tracker projects`.
+    unused: dict[str, Any] = field(default_factory=dict)
 
     @property
     def service_ids(self) -> list[str]:
@@ -56,14 +110,21 @@ class Project:
             )
         return service_id
 
-    def describe(self) -> dict[str, object]:
+    def describe(self) -> dict[str, Any]:
         """The project as ``tracker projects --output json`` shows it."""
         environments = [{"id": k, "name": v} for k, v in (self.environments or {}).items()]
         return {
             "id": self.id,
             "name": self.name,
-            "services": [{"id": k, "name": v} for k, v in self.services.items()],
+            "services": [
+                {"id": k, "name": v, "ecs_services": list(self.ecs_services.get(k, ()))}
+                for k, v in self.services.items()
+            ],
             "environments": environments if self.environments is not None else None,
+            "role_arn": self.role_arn,
+            "account_id": self.account_id,
+            "region": self.region,
+            "unused": self.unused,
         }
 
     def as_reference(self) -> dict[str, str]:
@@ -71,48 +132,247 @@ class Project:
         return {"id": self.id, "name": self.name}
 
 
+@dataclass(frozen=True)
+class ProjectFile:
+    """A parsed manifest file: one project (the RFC's format) or several (weco-deploy's)."""
+
+    source: str
+    format: str  # "json" (the RFC's) or "yaml" (weco-deploy's)
+    projects: dict[str, Project]
+    warnings: tuple[str, ...] = ()
+
+    def select(self, project_id: str | None = None) -> Project:
+        """The project ``project_id`` names; without one, the file's only project."""
+        if project_id:
+            schema.check_id("project id", project_id)
+            if project_id not in self.projects:
+                raise ProjectManifestError(
+                    f"project '{project_id}' is not in {self.source} (projects: {', '.join(self.projects)})"
+                )
+            return self.projects[project_id]
+        if len(self.projects) > 1:
+            raise ProjectManifestError(
+                f"{self.source} holds several projects ({', '.join(self.projects)}): choose one with "
+                "--project, TRACKER_PROJECT or the module's project_id"
+            )
+        return next(iter(self.projects.values()))
+
+
 def resolve_path(path: str | os.PathLike[str] | None) -> Path:
     """The project file to use: the argument, else ./.wellcome_project."""
     return Path(path or DEFAULT_PROJECT_FILE)
 
 
-def load_project(path: str | os.PathLike[str] | None = None) -> Project:
+def load_project(path: str | os.PathLike[str] | None = None, project_id: str | None = None) -> Project:
+    """Read and validate a manifest; the project ``project_id`` names (or its only one)."""
+    return load_projects(path).select(project_id)
+
+
+def load_projects(path: str | os.PathLike[str] | None = None) -> ProjectFile:
     """Read, parse and validate a project manifest; raise ProjectManifestError naming the problem."""
     file = resolve_path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProjectManifestError(
-            f"project manifest {file} not found (use --project-file or TRACKER_PROJECT_FILE)"
+            f"project manifest {file} not found (use --project-file or TRACKER_PROJECT_FILE, "
+            "or write one with `tracker init`)"
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: NUL in the path
         raise ProjectManifestError(f"cannot read project manifest {file}: {error}") from error
-    return parse_project(text, str(file))
+    return parse_projects(text, str(file))
 
 
-def parse_project(text: str, source: str = "project manifest") -> Project:
-    """Parse and validate the JSON text of a project manifest."""
+def parse_project(text: str, source: str = "project manifest", project_id: str | None = None) -> Project:
+    """Parse and validate the text of a project manifest; the project ``project_id`` names."""
+    return parse_projects(text, source).select(project_id)
+
+
+def parse_projects(text: str, source: str = "project manifest") -> ProjectFile:
+    """Parse and validate a manifest in either format (JSON or YAML syntax)."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    document = _parse_json(text, source) if stripped[:1] in ("{", "[") else _parse_yaml(text, source)
+    if is_rfc_format(document):
+        project = _rfc_project(document, source)
+        return ProjectFile(source, "json", {project.id: project})
+    return _weco_projects(document, source)
+
+
+def is_rfc_format(document: object) -> bool:
+    """The RFC's shape: a ``services`` list or a ``project`` object with an ``id`` (anything not a mapping too)."""
+    if not isinstance(document, dict):
+        return True
+    project = document.get("project")
+    return isinstance(document.get("services"), list) or (isinstance(project, dict) and "id" in project)
+
+
+def _parse_json(text: str, source: str) -> Any:
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise ProjectManifestError(
             f"{source} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
     except RecursionError:
         raise ProjectManifestError(f"{source} is not valid JSON: nested too deeply") from None
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    import yaml  # only for YAML files: JSON manifests never pay the import
+
+    try:
+        document = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as error:
+        raise ProjectManifestError(f"{source} is invalid: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        where = ""
+        if error.problem_mark is not None:
+            where = f" at line {error.problem_mark.line + 1} column {error.problem_mark.column + 1}"
+        problem = " ".join(str(error.problem or error.context or "syntax error").split())
+        raise ProjectManifestError(f"{source} is not valid YAML: {problem}{where}") from None
+    except (yaml.YAMLError, RecursionError, TypeError) as error:  # TypeError: an unhashable key
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ProjectManifestError(f"{source} is not valid YAML: {first}") from None
+    if document is None:
+        raise ProjectManifestError(f"{source} is empty")
+    return document
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+_LOADER: Any = None
+
+
+def _yaml_loader() -> Any:
+    """A safe loader where plain scalars stay strings (only null is implicit) and duplicate keys fail."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    kept = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")
+
+    class Loader(base):  # type: ignore[misc,valid-type]
+        yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag in kept]
+            for first, resolvers in base.yaml_implicit_resolvers.items()
+        }
+
+    def mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
+        loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in result:
+                raise _DuplicateKey(f"key {key!r} appears twice (line {key_node.start_mark.line + 1})")
+            result[key] = loader.construct_object(value_node, deep=deep)
+        return result
+
+    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+    _LOADER = Loader
+    return Loader
+
+
+def _rfc_project(document: Any, source: str) -> Project:
     try:
         schema.validate("project_manifest", document, ProjectManifestError)
     except ProjectManifestError as error:
         raise ProjectManifestError(f"{source} is invalid: {error}") from None
-    services = _unique(source, "service", document["services"])
+    header = document["project"]
     environments = None
     if "environments" in document:
         environments = _unique(source, "environment", document["environments"])
     return Project(
-        id=document["project"]["id"],
-        name=document["project"]["name"],
+        id=header["id"],
+        name=header["name"],
+        services=_unique(source, "service", document["services"]),
+        environments=environments,
+        role_arn=header.get("role_arn"),
+        account_id=header.get("account_id"),
+        region=header.get("aws_region_name"),
+    )
+
+
+def _weco_projects(document: Any, source: str) -> ProjectFile:
+    if isinstance(document, dict):
+        for key in document:
+            try:
+                schema.check_id("project id", key)
+            except InvalidInputError as error:
+                raise ProjectManifestError(f"{source} is invalid: {error}") from None
+    try:
+        schema.validate("weco_projects", document, ProjectManifestError)
+    except ProjectManifestError as error:
+        raise ProjectManifestError(f"{source} is invalid: {error}") from None
+    warnings: list[str] = []
+    projects = {
+        project_id: _weco_project(project_id, config, source, warnings)
+        for project_id, config in document.items()
+    }
+    return ProjectFile(source, "yaml", projects, tuple(warnings))
+
+
+def _weco_project(project_id: str, config: dict[str, Any], source: str, warnings: list[str]) -> Project:
+    def unknown(where: str, entry: dict[str, Any], known: set[str]) -> None:
+        for key in entry:
+            if key not in known:
+                warnings.append(f"{source}: {where}.{key} is not a key the tracker knows; ignored")
+
+    unknown(project_id, config, _PROJECT_KEYS)
+    region = config.get("aws_region_name")
+    other = config.get("region_name")
+    if region and other and region != other:
+        raise ProjectManifestError(
+            f"{source} is invalid: {project_id}: aws_region_name '{region}' and region_name '{other}' disagree"
+        )
+    role_arn, account_id = config.get("role_arn"), config.get("account_id")
+    if role_arn and account_id and role_arn.split(":")[4] != account_id:
+        raise ProjectManifestError(
+            f"{source} is invalid: {project_id}: role_arn is in account {role_arn.split(':')[4]} "
+            f"but account_id says {account_id}"
+        )
+    services: dict[str, str] = {}
+    ecs: dict[str, tuple[str, ...]] = {}
+    unused: dict[str, Any] = {k: config[k] for k in UNUSED_PROJECT_KEYS if k in config}
+    for position, repository in enumerate(config["image_repositories"]):
+        where = f"{project_id}.image_repositories[{position}]"
+        unknown(where, repository, _REPOSITORY_KEYS)
+        repository_id = repository["id"]
+        if repository_id in services:
+            raise ProjectManifestError(
+                f"{source} is invalid: {where}.id: duplicate image repository id '{repository_id}'"
+            )
+        services[repository_id] = repository.get("name", repository_id)
+        names = [s if isinstance(s, str) else s["id"] for s in repository.get("services") or []]
+        if names:
+            ecs[repository_id] = tuple(dict.fromkeys(names))  # in order, each once
+        extra = {k: repository[k] for k in UNUSED_REPOSITORY_KEYS if k in repository}
+        if extra:
+            unused.setdefault("image_repositories", {})[repository_id] = extra
+    environments = None
+    if "environments" in config:
+        environments = {}
+        for position, entry in enumerate(config["environments"]):
+            unknown(f"{project_id}.environments[{position}]", entry, _ENVIRONMENT_KEYS)
+            if entry["id"] in environments:
+                raise ProjectManifestError(
+                    f"{source} is invalid: {project_id}.environments[{position}].id: "
+                    f"duplicate environment id '{entry['id']}'"
+                )
+            environments[entry["id"]] = entry.get("name", entry["id"])
+    return Project(
+        id=project_id,
+        name=config.get("name", project_id),
         services=services,
         environments=environments,
+        role_arn=role_arn,
+        account_id=account_id,
+        region=region or other,
+        ecs_services=ecs,
+        unused=unused,
     )
 
 
@@ -123,3 +383,91 @@ def _unique(source: str, kind: str, entries: list[dict[str, str]]) -> dict[str, 
             raise ProjectManifestError(f"{source} is invalid: duplicate {kind} id '{entry['id']}'")
         result[entry["id"]] = entry["name"]
     return result
+
+
+# -- writing (tracker init) ------------------------------------------------------------------
+def render(project: Project, fmt: str) -> str:
+    """The text of a manifest holding ``project``, in the RFC's JSON or weco-deploy's YAML."""
+    if fmt == "json":
+        header: dict[str, str] = {"id": project.id, "name": project.name}
+        for key, value in (
+            ("role_arn", project.role_arn),
+            ("account_id", project.account_id),
+            ("aws_region_name", project.region),
+        ):
+            if value:
+                header[key] = value
+        document: dict[str, Any] = {
+            "project": header,
+            "services": [{"id": k, "name": v} for k, v in project.services.items()],
+        }
+        if project.environments is not None:
+            document["environments"] = [{"id": k, "name": v} for k, v in project.environments.items()]
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    import yaml
+
+    config: dict[str, Any] = {"name": project.name}
+    for key, value in (
+        ("role_arn", project.role_arn),
+        ("account_id", project.account_id),
+        ("aws_region_name", project.region),
+    ):
+        if value:
+            config[key] = value
+    if project.environments is not None:
+        config["environments"] = [{"id": k, "name": v} for k, v in project.environments.items()]
+    config["image_repositories"] = [
+        {
+            "id": k,
+            **({"name": v} if v != k else {}),
+            **({"services": [{"id": s} for s in project.ecs_services[k]]} if k in project.ecs_services else {}),
+        }
+        for k, v in project.services.items()
+    ]
+    text: str = yaml.safe_dump(
+        {project.id: config}, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+    return "# Project manifest (weco-deploy's format), written by `tracker init`.\n" + text
+
+
+def write_manifest(
+    path: Path, project: Project, fmt: str, *, add: bool = False, force: bool = False, check_only: bool = False
+) -> Project:
+    """Write ``project`` to ``path`` as a new manifest (or, ``add``, appended to a YAML one).
+
+    Refuses, writing nothing, when the file exists (unless ``force``), when
+    ``add`` meets a JSON manifest or a project already there, or when the text
+    would not pass the schema. Appending keeps the file's text, comments
+    included. ``check_only``: only the refusals that need no services yet.
+    """
+    existing = ""
+    if add:
+        if fmt != "yaml":
+            raise InvalidInputError("--add needs --format yaml: the RFC's JSON manifest holds one project")
+        try:
+            existing = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidInputError(f"cannot add to {path}: {error.strerror or error}") from None
+        known = parse_projects(existing, str(path))
+        if known.format != "yaml":
+            raise InvalidInputError(f"cannot add to {path}: it is in the RFC's JSON format (one project)")
+        if project.id in known.projects:
+            raise InvalidInputError(f"project '{project.id}' is already in {path}")
+    elif path.exists() and not force:
+        raise InvalidInputError(
+            f"{path} exists: use --force to overwrite it (or --format yaml --add to add a project)"
+        )
+    if check_only:
+        return project
+    text = render(project, fmt)
+    if existing:
+        text = existing + ("" if existing.endswith("\n") else "\n") + text.split("\n", 1)[1]
+    written = parse_projects(text, str(path)).select(project.id)  # valid, or nothing is written
+    temporary = path.with_name(f".{path.name}.tracker-init")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InvalidInputError(f"cannot write {path}: {error.strerror or error}") from None
+    return written

@@ -148,7 +148,7 @@ def _validator(name: str) -> Any:
 
     resources_ = [
         (load_schema(n)["$id"], Resource.from_contents(load_schema(n)))
-        for n in ("common", "project_manifest", "release_manifest")
+        for n in ("common", "project_manifest", "weco_projects", "release_manifest")
     ]
     base = jsonschema.validators.validator_for(load_schema(name))
 
@@ -161,8 +161,11 @@ def _validator(name: str) -> Any:
 
 
 def _path(error: Any) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
+    """Where in the document: ``shop.image_repositories[2].id`` (keys dotted, list positions bracketed)."""
+    text = ""
+    for part in error.absolute_path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(top level)"
 
 
 def _explain(error: Any) -> str:
@@ -250,6 +253,7 @@ _KEYWORDS: dict[str, Callable[[Any, Any, str], bool]] = {
     "propertyNames": lambda a, v, b: not isinstance(v, dict) or all(quick_valid(a, k, b) for k in v),
     "minProperties": lambda a, v, b: not isinstance(v, dict) or len(v) >= a,
     "items": lambda a, v, b: not isinstance(v, list) or all(quick_valid(a, i, b) for i in v),
+    "anyOf": lambda a, v, b: any(quick_valid(s, v, b) for s in a),
     "minItems": lambda a, v, b: not isinstance(v, list) or len(v) >= a,
     "minLength": _string_check(lambda a, v: len(v) >= a),
     "maxLength": _string_check(lambda a, v: len(v) <= a),

@@ -2,17 +2,22 @@
 
 Region, credentials and endpoint come from the standard AWS configuration
 (``AWS_REGION``/``AWS_DEFAULT_REGION``, profiles, ``AWS_ENDPOINT_URL``), so the
-same command runs against real AWS or a local emulator. Nothing here runs at
-import time, and boto3 is imported only when a client is first needed.
+same command runs against real AWS or a local emulator. A :class:`Target`
+(built from the project manifest and the settings) can name the region, a
+role to assume for every call, and the account the calls must be in. Nothing
+here runs at import time, and boto3 is imported only when a client is first
+needed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tracker.errors import AwsError
+from tracker.errors import AwsError, WrongAccountError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -29,34 +34,136 @@ MAX_ATTEMPTS = 6  # in all, the first included
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a project's AWS calls go (every field optional: the standard AWS configuration).
+
+    * ``region``: the region of its tables and parameters;
+    * ``role_arn``: every call runs as this role: STS AssumeRole from the
+      caller's credentials, refreshed before they expire, the session named
+      after the caller (``tracker@alice``) so that CloudTrail says who;
+    * ``account_id``: before the first DynamoDB or SSM client is made, the
+      identity in use (after the role) must be in this account.
+    """
+
+    region: str | None = None
+    role_arn: str | None = None
+    account_id: str | None = None
+    project_id: str = ""
+
+
+SESSION_NAME = re.compile(r"[^\w+=,.@-]")
+
+
 class Clients:
     """Lazily created boto3 clients sharing one session. Inject a session (or clients) in tests."""
 
-    def __init__(self, session: Any = None, **clients: Any) -> None:
-        self._session = session
+    def __init__(self, session: Any = None, target: Target | None = None, **clients: Any) -> None:
+        self._base_session = session
+        self._session: Any = None
+        self.target = target or Target()
         self._clients: dict[str, Any] = dict(clients)
+        self._identities: dict[str, dict[str, str]] = {}
+        self._account_checked = False
 
-    def _make(self, service: str) -> Any:
-        import boto3
+    @staticmethod
+    def _config() -> Any:
         from botocore.config import Config
 
-        if self._session is None:
-            # botocore reads AWS_DEFAULT_REGION and profiles but not AWS_REGION, the
-            # variable the other AWS SDKs and the Terraform provider use.
-            region = None if os.environ.get("AWS_DEFAULT_REGION") else os.environ.get("AWS_REGION")
-            self._session = boto3.session.Session(region_name=region or None)
-        config = Config(
+        return Config(
             retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
             max_pool_connections=16,
             connect_timeout=10,
             read_timeout=30,
         )
-        return self._session.client(service, config=config)
+
+    def _base(self) -> Any:
+        """The session of the caller's own credentials (before any role)."""
+        if self._base_session is None:
+            import boto3
+
+            # botocore reads AWS_DEFAULT_REGION and profiles but not AWS_REGION, the
+            # variable the other AWS SDKs and the Terraform provider use.
+            region = self.target.region
+            if not region and not os.environ.get("AWS_DEFAULT_REGION"):
+                region = os.environ.get("AWS_REGION")
+            self._base_session = boto3.session.Session(region_name=region or None)
+        return self._base_session
+
+    def _role_session(self) -> Any:
+        """A session whose credentials come from AssumeRole, fetched on first use and refreshed."""
+        import boto3
+        import botocore.session
+        from botocore.credentials import DeferredRefreshableCredentials
+
+        core = botocore.session.get_session()
+        core._credentials = DeferredRefreshableCredentials(  # the documented pattern for custom refresh
+            refresh_using=self._assume_role, method="assume-role"
+        )
+        return boto3.session.Session(botocore_session=core, region_name=self._base().region_name)
+
+    def _assume_role(self) -> dict[str, str]:
+        role = str(self.target.role_arn)
+        sts = self._base_client("sts")
+        response = call(
+            lambda: sts.assume_role(RoleArn=role, RoleSessionName=self.session_name()),
+            f"assuming role {role} (or set --no-assume-role if you already act as it)",
+        )
+        credentials = response["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    def session_name(self) -> str:
+        """``tracker@<who>``: the caller behind the role, as AssumeRole allows (64 of [\\w+=,.@-])."""
+        who = self.requester().rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        return SESSION_NAME.sub("-", f"tracker@{who}")[:64]
+
+    def _base_client(self, service: str) -> Any:
+        key = f"base:{service}"
+        if key not in self._clients:
+            self._clients[key] = call(lambda: self._base().client(service, config=self._config()))
+        return self._clients[key]
+
+    def _make(self, service: str) -> Any:
+        if self._session is None:
+            self._session = self._role_session() if self.target.role_arn else self._base()
+        return self._session.client(service, config=self._config())
 
     def get(self, service: str) -> Any:
         if service not in self._clients:
+            if service != "sts" and self.target.account_id and not self._account_checked:
+                self.check_account()
             self._clients[service] = call(lambda: self._make(service))
         return self._clients[service]
+
+    def identity(self, behind_role: bool = False) -> dict[str, str]:
+        """GetCallerIdentity of the credentials in use, or (``behind_role``) of the caller's own."""
+        key = "base" if behind_role or not self.target.role_arn else "role"
+        if key not in self._identities:
+            sts = self._base_client("sts") if key == "base" else self.get("sts")
+            found = call(lambda: sts.get_caller_identity(), "sts:GetCallerIdentity")
+            self._identities[key] = {"Arn": str(found["Arn"]), "Account": str(found["Account"])}
+        return self._identities[key]
+
+    def requester(self) -> str:
+        """The ARN of the person or CI identity making the calls (behind the role, if one is assumed)."""
+        return self.identity(behind_role=True)["Arn"]
+
+    def check_account(self) -> None:
+        """Refuse to go on unless the identity in use is in the target's account."""
+        expected = self.target.account_id
+        identity = self.identity()
+        self._account_checked = True
+        if identity["Account"] != expected:
+            whose = f"project '{self.target.project_id}'" if self.target.project_id else "the project"
+            raise WrongAccountError(
+                f"{whose} must act in account {expected} (its manifest's account_id), but the "
+                f"credentials in use ({identity['Arn']}) are in account {identity['Account']}; nothing written"
+            )
 
     @property
     def dynamodb(self) -> DynamoDBClient:
@@ -117,11 +224,10 @@ def call(function: Callable[[], T], what: str = "") -> T:
 
 
 def caller_identity(clients: Clients) -> str:
-    """The ARN of the AWS principal making the calls (the default 'requested_by')."""
-    identity = call(lambda: clients.sts.get_caller_identity(), "sts:GetCallerIdentity")
-    return str(identity["Arn"])
+    """The ARN of the AWS principal behind the calls (the default 'requested_by'; never the assumed role)."""
+    return clients.requester()
 
 
 def caller_account(clients: Clients) -> str:
-    identity = call(lambda: clients.sts.get_caller_identity(), "sts:GetCallerIdentity")
-    return str(identity["Account"])
+    """The account the calls act in (the assumed role's, if any)."""
+    return clients.identity()["Account"]

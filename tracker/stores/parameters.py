@@ -61,9 +61,14 @@ class ParameterStore:
                 values[parameter["Name"]] = parameter["Value"]
         return values
 
-    def get_path_recursive(self, path: str) -> dict[str, str]:
+    def get_path(self, path: str) -> dict[str, str]:
+        """The parameters directly below ``path`` (name -> value)."""
+        return self.get_path_recursive(path, recursive=False)
+
+    def get_path_recursive(self, path: str, recursive: bool = True) -> dict[str, str]:
         """Every parameter below ``path`` (name -> value)."""
-        pages = iter(self._ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True))
+        paginator = self._ssm.get_paginator("get_parameters_by_path")
+        pages = iter(paginator.paginate(Path=path, Recursive=recursive))
         values: dict[str, str] = {}
         while True:
             page = call(lambda: next(pages, None), "reading SSM parameters")

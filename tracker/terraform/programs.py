@@ -6,7 +6,8 @@
   JSON object of strings; maps travel JSON-encoded (``jsondecode`` in HCL).
   Read-only: Terraform runs it on every plan and refresh.
 * ``tracker terraform record`` -- the ``local-exec`` recorder: every value comes
-  from the environment (``TRACKER_*``), and it calls the same
+  from the environment (``TRACKER_*``, ``TRACKER_PROJECT`` for the project of a
+  manifest holding several), and it calls the same
   :func:`~tracker.workflows.deployments.deploy` as ``tracker deploy``.
 
 An expected failure is one line on stderr and the exit code the CLI would
@@ -32,7 +33,7 @@ SETTING_KEYS = (
     "latest_releases_index",
     "latest_deployments_index",
 )
-QUERY_KEYS = {"project_file", "environment", "release_id", "from_environment", *SETTING_KEYS}
+QUERY_KEYS = {"project_file", "project_id", "environment", "release_id", "from_environment", *SETTING_KEYS}
 REQUIRED_KEYS = ("project_file", "environment")
 
 
@@ -62,14 +63,17 @@ def resolve(
     query: dict[str, str], clients: Clients | None = None, environ: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
     """The deployment plan for the query, as the flat JSON object of strings Terraform expects."""
-    from tracker.model.project import load_project
     from tracker.workflows.deployments import plan_deployment
 
-    settings = Settings.resolve(environ, **{k: query.get(k) for k in ("project_file", *SETTING_KEYS)})
-    project = load_project(settings.project_file)
+    settings = Settings.resolve(
+        environ,
+        project=query.get("project_id"),
+        **{k: query.get(k) for k in ("project_file", *SETTING_KEYS)},
+    )
+    project = settings.load_project()
     plan = plan_deployment(
         project,
-        settings.tracking_store(clients or Clients()),
+        settings.tracking_store(clients or settings.clients(project)),
         query["environment"],
         query.get("release_id") or None,
         from_environment=query.get("from_environment") or None,
@@ -92,7 +96,6 @@ def plan_result(plan: DeploymentPlan) -> dict[str, str]:
 
 def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
     """Record the deployment described by ``TRACKER_*`` variables; returns a summary line."""
-    from tracker.model.project import load_project
     from tracker.stores.clients import caller_identity
     from tracker.stores.parameters import ParameterStore
     from tracker.workflows.deployments import deploy
@@ -105,8 +108,8 @@ def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
         return value
 
     settings = Settings.resolve(environ, project_file=need("TRACKER_PROJECT_FILE"))
-    clients = clients or Clients()
-    project = load_project(settings.project_file)
+    project = settings.load_project()
+    clients = clients or settings.clients(project)
     user = environ.get("TRACKER_REQUESTED_BY") or settings.user or caller_identity(clients)
     result = deploy(
         project,

@@ -71,6 +71,23 @@ def publish_image(
     return name
 
 
+def discover_services(project: Project, parameters: ParameterStore, label: str = LATEST) -> list[str]:
+    """The services CI has published under ``/{project}/images/{label}/`` (for ``tracker init``), sorted.
+
+    Names that are not valid service ids (written by other tools) are skipped.
+    """
+    schema.check_id("label", label)
+    prefix = image_parameter(project.id, label, "")
+    found = []
+    for name in parameters.get_path(prefix.rstrip("/")):
+        service = name.removeprefix(prefix)
+        try:
+            found.append(schema.check_id("service id", service))
+        except InvalidInputError:
+            continue
+    return sorted(found)
+
+
 def label_images(project: Project, parameters: ParameterStore, label: str = LATEST) -> dict[str, str | None]:
     """What SSM holds now for each service of the project at ``label`` (None: no image)."""
     schema.check_id("label", label)
