@@ -28,6 +28,9 @@ endif
 export TF_IN_AUTOMATION := 1
 export TF_VAR_local_emulator := $(if $(AWS_ENDPOINT_URL),true,false)
 export TRACKER_PROJECT_FILE := $(abspath $(PROJECT_FILE))
+# Which project of a manifest holding several (weco-deploy's YAML): PROJECT=shop.
+override PROJECT := $(value PROJECT)
+export TRACKER_PROJECT := $(or $(PROJECT),$(TRACKER_PROJECT))
 export TRACKER_STATE_DIR := $(abspath $(STATE_DIR))
 # Terraform's programs run `tracker` from PATH: this repository's.
 export PATH := $(VENV_BIN):$(PATH)
@@ -87,6 +90,8 @@ fmt: $(SETUP_DONE) ## Format Python and Terraform.
 
 store: $(SETUP_DONE) ## Apply terraform/store: the tracking tables and the project's namespace policies.
 	@project_id=$$($(TRACKER) projects --quiet) && \
+	{ [ "$$(echo "$$project_id" | wc -l)" -eq 1 ] || \
+		{ echo "make store: the manifest holds several projects ($$(echo $$project_id)): give PROJECT=" >&2; exit 2; }; } && \
 	export TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform && \
 	terraform -chdir=$(TF_DIR)/store init -input=false \
 		-backend-config=path=$(TRACKER_STATE_DIR)/store/terraform.tfstate >/dev/null && \

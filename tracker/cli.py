@@ -124,7 +124,9 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def emit_images(images: dict[str, Any], indent: str = "  ", ecs: dict[str, tuple[str, ...]] | None = None) -> None:
+def emit_images(
+    images: dict[str, Any], indent: str = "  ", ecs: dict[str, tuple[str, ...]] | None = None
+) -> None:
     """One line per service: id, image, and (weco-deploy manifests) the ECS services running it."""
     width = max((len(s) for s in images), default=0)
     for service, image in images.items():
@@ -265,9 +267,7 @@ def projects(env: Env, quiet: bool, output: str) -> None:
 
 
 def _project_text(project: Project) -> None:
-    environments = ", ".join(
-        k if v == k else f"{k} ({v})" for k, v in (project.environments or {}).items()
-    )
+    environments = ", ".join(k if v == k else f"{k} ({v})" for k, v in (project.environments or {}).items())
     click.echo(f"{project.id}  {project.name}")
     click.echo("  services:")
     width = max(len(s) for s in project.services)
@@ -306,7 +306,9 @@ def _pairs(kind: str, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--project-id", required=True, help="The project id (SSM-path-safe).")
 @click.option("--name", help="Display name of the project. Default: the id.")
 @click.option("--service", "services", multiple=True, help="ID[=NAME] of a service (repeatable).")
-@click.option("--environment", "environments", multiple=True, help="ID[=NAME] of an environment (repeatable).")
+@click.option(
+    "--environment", "environments", multiple=True, help="ID[=NAME] of an environment (repeatable)."
+)
 @click.option(
     "--discover",
     is_flag=True,
@@ -652,7 +654,11 @@ def status(env: Env, output: str) -> None:
     project = env.project()
     found = do_status(project, env.store())
     if output == "json":
-        ecs = {"ecs_services": {k: list(v) for k, v in project.ecs_services.items()}} if project.ecs_services else {}
+        ecs = (
+            {"ecs_services": {k: list(v) for k, v in project.ecs_services.items()}}
+            if project.ecs_services
+            else {}
+        )
         emit_json({s.environment_id: {"release_id": s.release_id, "images": s.images, **ecs} for s in found})
         return
     if not found:

@@ -82,6 +82,18 @@ def state(clients: Any) -> dict[str, Any]:
     return snapshot(clients.dynamodb, clients.ssm, RELEASES, DEPLOYMENTS)
 
 
+# The bugfarm project in weco-deploy's format, beside another project.
+WECO = """\
+bugfarm_73649:
+  name: The Best Bug Farm
+  environments: [{id: stage}, {id: prod}]
+  image_repositories:
+    - id: hatching
+      services: [hatching-api]
+    - id: feeding
+other:
+  image_repositories: [{id: x}]
+"""
 # (id, project manifest text or None for the valid one, argv, expected message part, exit code)
 LONG = "x" * 129
 CASES: list[tuple[str, str | None, list[str], str, int]] = [
@@ -427,6 +439,61 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         None,
         ["terraform", "deploy", "stage", "latest", "--root", "{folder}/root", "--backend-config", "path"],
         "backend config 'path' is not KEY=VALUE",
+        1,
+    ),
+    # -- weco-deploy's YAML format ---------------------------------------------------------------
+    (
+        "yaml-several-projects-none-chosen",
+        WECO,
+        ["images"],
+        "holds several projects (bugfarm_73649, other)",
+        2,
+    ),
+    ("yaml-unknown-project", WECO, ["--project", "nope", "images"], "project 'nope' is not in", 2),
+    (
+        "yaml-bad-project-flag",
+        WECO,
+        ["--project", "a/b", "images"],
+        "project id 'a/b' is not SSM-path-safe",
+        2,
+    ),
+    (
+        "yaml-path-of-bad-id",
+        WECO.replace("- id: feeding", "- id: fee ding"),
+        ["-P", "other", "images"],
+        "bugfarm_73649.image_repositories[1].id: 'fee ding' is not SSM-path-safe",
+        2,
+    ),
+    (
+        "yaml-duplicate-key",
+        WECO + "other:\n  name: again\n",
+        ["-P", "other", "images"],
+        "key 'other' appears twice",
+        2,
+    ),
+    ("yaml-syntax", "bugfarm_73649:\n  name: [x\n", ["images"], "is not valid YAML", 2),
+    (
+        "yaml-role-and-account-disagree",
+        WECO.replace(
+            "  name: The Best Bug Farm",
+            "  name: B\n  role_arn: arn:aws:iam::111122223333:role/x\n  account_id: '444455556666'",
+        ),
+        ["-P", "bugfarm_73649", "images"],
+        "role_arn is in account 111122223333 but account_id says 444455556666",
+        2,
+    ),
+    (
+        "yaml-wrong-account",
+        WECO.replace("  name: The Best Bug Farm", "  name: B\n  account_id: '111122223333'"),
+        ["-P", "bugfarm_73649", "publish", "hatching", IMAGE],
+        "must act in account 111122223333 (its manifest's account_id), but the credentials in use",
+        1,
+    ),
+    (
+        "yaml-undeclared-environment",
+        WECO,
+        ["-P", "bugfarm_73649", "deploy", "{release}", "qa"],
+        "environment 'qa' is not declared in the project manifest of 'bugfarm_73649' (declared: stage, prod)",
         1,
     ),
 ]

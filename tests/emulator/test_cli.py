@@ -367,4 +367,7 @@ def test_projects_shows_the_manifest(bugfarm_file: Path) -> None:
     (shown,) = tracker.json("projects")
     assert shown["id"] == "bugfarm_73649" and [s["id"] for s in shown["services"]] == ["hatching", "feeding"]
     assert [e["id"] for e in shown["environments"]] == ["stage", "prod"]
-    assert "environments: stage (Simon's staging sideshow!), prod (Peters prod palace!)" in tracker("projects").stdout
+    assert (
+        "environments: stage (Simon's staging sideshow!), prod (Peters prod palace!)"
+        in tracker("projects").stdout
+    )

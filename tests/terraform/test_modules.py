@@ -386,3 +386,65 @@ def test_hostile_text_passes_through_terraform_verbatim(tf: dict[str, Any], aws:
     assert entry["description"] == text
     assert entry["requested_by"] == {"id": "o'brien $(id)", "name": text[:200]}
     assert not canary.exists()
+
+
+WECO_MANIFEST = """\
+shop:
+  name: Online Shop
+  role_arn: arn:aws:iam::111122223333:role/shop-ci
+  account_id: '111122223333'
+  aws_region_name: eu-central-1
+  environments: [{id: stage}, {id: prod}]
+  image_repositories:
+    - id: web
+      services: [web-frontend]
+    - id: worker
+reports:
+  role_arn: arn:aws:iam::444455556666:role/reports-ci
+  region_name: us-east-2
+  environments: [{id: "2024-06-01"}]
+  image_repositories: [{id: renderer}]
+"""
+
+
+def test_a_weco_manifest_deploys_each_project_in_its_own_account_through_make(tf: dict[str, Any]) -> None:
+    """PROJECT= selects the project; Terraform's programs assume its role, in its region."""
+    from tests.support.accounts import account_session, items, parameters
+
+    manifest = tf["tmp"] / ".wellcome_project"
+    manifest.write_text(WECO_MANIFEST)
+    where = {"shop": ("111122223333", "eu-central-1"), "reports": ("444455556666", "us-east-2")}
+    sessions = {project: account_session(*place) for project, place in where.items()}
+    for session in sessions.values():
+        create_tables(session.client("dynamodb"), RELEASES, DEPLOYMENTS)
+    env = {**tf["env"], "TRACKER_USER": "ci"}
+    common = [f"PROJECT_FILE={manifest}", f"ROOT={tf['root']}", f"STATE_DIR={tf['state']}"]
+    for project, services in (("shop", ("web", "worker")), ("reports", ("renderer",))):
+        for service in services:
+            make(
+                "publish",
+                f"PROJECT={project}",
+                f"SERVICE={service}",
+                f"IMAGE=r/{service}:1",
+                *common,
+                env=env,
+            )
+        make("release", f"PROJECT={project}", *common, env=env)
+    make("deploy", "PROJECT=shop", "ENV=stage", "RELEASE=latest", *common, env=env)
+    make("promote", "PROJECT=shop", "FROM=stage", "TO=prod", *common, env=env)
+    make("deploy", "PROJECT=reports", "ENV=2024-06-01", "RELEASE=latest", *common, env=env)
+
+    assert parameters(sessions["shop"])["/shop/deployments/prod/worker"] == "r/worker:1"
+    assert parameters(sessions["reports"])["/reports/deployments/2024-06-01/renderer"] == "r/renderer:1"
+    assert {row["environment_id"]["S"] for row in items(sessions["shop"], DEPLOYMENTS) or []} == {
+        "stage",
+        "prod",
+    }
+    assert not any("deployments" in name for name in parameters(account_session("123456789012", "eu-west-1")))
+    assert outputs(tf, "shop", "prod")["images"]["value"] == {"web": "r/web:1", "worker": "r/worker:1"}
+    assert outputs(tf, "reports", "2024-06-01")["project_id"]["value"] == "reports"
+    # Without PROJECT= the file's several projects are named, before Terraform starts.
+    refused = make("plan", "ENV=stage", *common, env=env, check=False)
+    assert refused.returncode != 0 and "holds several projects (shop, reports)" in refused.stderr
+    store = make("store", *common, env=env, check=False)
+    assert store.returncode == 2 and "give PROJECT=" in store.stderr

@@ -199,7 +199,7 @@ def parse_projects(text: str, source: str = "project manifest") -> ProjectFile:
 
 
 def is_rfc_format(document: object) -> bool:
-    """The RFC's shape: a ``services`` list or a ``project`` object with an ``id`` (anything not a mapping too)."""
+    """The RFC's shape: a ``services`` list or a ``project`` object with an ``id`` (or no mapping at all)."""
     if not isinstance(document, dict):
         return True
     project = document.get("project")
@@ -326,7 +326,8 @@ def _weco_project(project_id: str, config: dict[str, Any], source: str, warnings
     other = config.get("region_name")
     if region and other and region != other:
         raise ProjectManifestError(
-            f"{source} is invalid: {project_id}: aws_region_name '{region}' and region_name '{other}' disagree"
+            f"{source} is invalid: {project_id}: aws_region_name '{region}' and "
+            f"region_name '{other}' disagree"
         )
     role_arn, account_id = config.get("role_arn"), config.get("account_id")
     if role_arn and account_id and role_arn.split(":")[4] != account_id:
@@ -420,7 +421,11 @@ def render(project: Project, fmt: str) -> str:
         {
             "id": k,
             **({"name": v} if v != k else {}),
-            **({"services": [{"id": s} for s in project.ecs_services[k]]} if k in project.ecs_services else {}),
+            **(
+                {"services": [{"id": s} for s in project.ecs_services[k]]}
+                if k in project.ecs_services
+                else {}
+            ),
         }
         for k, v in project.services.items()
     ]
@@ -431,7 +436,13 @@ def render(project: Project, fmt: str) -> str:
 
 
 def write_manifest(
-    path: Path, project: Project, fmt: str, *, add: bool = False, force: bool = False, check_only: bool = False
+    path: Path,
+    project: Project,
+    fmt: str,
+    *,
+    add: bool = False,
+    force: bool = False,
+    check_only: bool = False,
 ) -> Project:
     """Write ``project`` to ``path`` as a new manifest (or, ``add``, appended to a YAML one).
 

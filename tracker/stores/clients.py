@@ -97,7 +97,9 @@ class Clients:
         from botocore.credentials import DeferredRefreshableCredentials
 
         core = botocore.session.get_session()
-        core._credentials = DeferredRefreshableCredentials(  # the documented pattern for custom refresh
+        # botocore has no public setter for refreshable credentials; this is the pattern
+        # boto3's own assume-role providers reduce to.
+        core._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
             refresh_using=self._assume_role, method="assume-role"
         )
         return boto3.session.Session(botocore_session=core, region_name=self._base().region_name)
@@ -161,8 +163,8 @@ class Clients:
         if identity["Account"] != expected:
             whose = f"project '{self.target.project_id}'" if self.target.project_id else "the project"
             raise WrongAccountError(
-                f"{whose} must act in account {expected} (its manifest's account_id), but the "
-                f"credentials in use ({identity['Arn']}) are in account {identity['Account']}; nothing written"
+                f"{whose} must act in account {expected} (its manifest's account_id), but the credentials "
+                f"in use ({identity['Arn']}) are in account {identity['Account']}; nothing written"
             )
 
     @property
