@@ -11,9 +11,7 @@ import json
 import sys
 
 from tracker.errors import TrackerError, exit_with
-from tracker.model.project import load_project
 from tracker.settings import Settings
-from tracker.stores.clients import Clients
 from tracker.stores.parameters import ParameterStore
 
 
@@ -28,8 +26,8 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
 def main() -> int:
     try:
         settings = Settings.resolve()
-        project = load_project(settings.project_file)
-        clients = Clients()
+        project = settings.load_project()
+        clients = settings.clients(project)
         releases = settings.tracking_store(clients)
         rows = list(releases.latest_releases(project.id))
         deployments = releases.list_deployments(project.id)

@@ -221,6 +221,9 @@ def cli(
 def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | None) -> None:
     """Point a label of a service at an image (SSM /{project}/images/{label}/{service}).
 
+    SERVICE_ID is a service of the manifest: in weco-deploy's format, an
+    image repository id.
+
     \b
     Example:
       tracker publish hatching 123.dkr.ecr.eu-west-1.amazonaws.com/hatching:abc123 --label latest

@@ -37,6 +37,7 @@ def collect(
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "environments": environments,
         "services": project.service_ids,
+        "ecs_services": {k: list(v) for k, v in project.ecs_services.items()},
         "status": by_environment,
         "timeline": [entry.as_dict() for entry in timeline],
     }
@@ -60,7 +61,9 @@ def render_markdown(data: dict[str, Any]) -> str:
             image = status.get(env, {}).get("images", {}).get(service)
             release = status.get(env, {}).get("release_id", "")
             cells.append(f"`{image_tag(image)}` ({short_id(release)})" if image else "—")
-        lines.append(f"| {service} | " + " | ".join(cells) + " |")
+        ecs = data.get("ecs_services", {}).get(service)
+        runs = f" (ECS: {', '.join(ecs)})" if ecs else ""
+        lines.append(f"| {service}{runs} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Recent deployments",
@@ -124,7 +127,9 @@ def render_html(data: dict[str, Any]) -> str:
                 f'<span class="tag" style="background:{_color(release, colors)}">{e(image_tag(image))}</span>'
                 f'<div class="rel">release {e(short_id(release))}</div></td>'
             )
-        rows.append(f"<tr><th>{e(service)}</th>{''.join(cells)}</tr>")
+        ecs = data.get("ecs_services", {}).get(service)
+        runs = f'<div class="rel">ECS: {e(", ".join(ecs))}</div>' if ecs else ""
+        rows.append(f"<tr><th>{e(service)}{runs}</th>{''.join(cells)}</tr>")
     items = []
     for entry in data["timeline"]:
         why = f' — <span class="why">{e(entry["description"])}</span>' if entry["description"] else ""

@@ -260,3 +260,20 @@ def _refuse(kwargs: dict[str, Any]) -> Any:
     from botocore.exceptions import ClientError
 
     raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+
+
+def test_the_report_names_the_ecs_services_of_each_repository(
+    accounts: dict[str, Any], manifest: Path
+) -> None:
+    shop = Tracker(manifest, {"TRACKER_PROJECT": "shop"})
+    for service in ("web", "worker", "cron"):
+        shop("publish", service, f"{REGISTRY}/{service}:v1")
+    shop("deploy", shop("release", "create", "--quiet").stdout.strip(), "stage")
+    markdown = shop("report", "--output", "markdown").stdout
+    assert "| web (ECS: web-frontend, shared-sidecar) |" in markdown
+    assert "| cron |" in markdown
+    page = shop("report").stdout
+    assert (
+        '<th>worker<div class="rel">ECS: worker-high, worker-low, worker-batch, shared-sidecar</div></th>'
+        in page
+    )
