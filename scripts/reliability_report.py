@@ -23,6 +23,7 @@ CATEGORIES = [
     ("test_modules", "test_failed_recorder", "Faults"),
     ("test_modules", "test_unknown_release", "Bad input (Terraform path)"),
     ("test_modules", "test_each_project", "Isolation: state per project and environment"),
+    ("test_modules", "test_a_weco_manifest", "Isolation: accounts and projects"),
     ("test_faults", "", "Faults"),
     ("test_cli", "test_crash", "Faults"),
     ("test_cli", "test_verify", "Faults"),

@@ -125,6 +125,9 @@ class Clients:
         return SESSION_NAME.sub("-", f"tracker@{who}")[:64]
 
     def _base_client(self, service: str) -> Any:
+        """A client with the caller's own credentials (the same as get() when no role is assumed)."""
+        if not self.target.role_arn:
+            return self.get(service)
         key = f"base:{service}"
         if key not in self._clients:
             self._clients[key] = call(lambda: self._base().client(service, config=self._config()))
