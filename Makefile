@@ -88,14 +88,13 @@ fmt: $(SETUP_DONE) ## Format Python and Terraform.
 	$(VENV_BIN)/ruff check --fix $(PY_DIRS)
 	terraform fmt -recursive modules terraform bench
 
-store: $(SETUP_DONE) ## Apply terraform/store: the tracking tables and the project's namespace policies.
-	@project_id=$$($(TRACKER) projects --quiet) && \
-	{ [ "$$(echo "$$project_id" | wc -l)" -eq 1 ] || \
-		{ echo "make store: the manifest holds several projects ($$(echo $$project_id)): give PROJECT=" >&2; exit 2; }; } && \
-	export TF_DATA_DIR=$(TRACKER_STATE_DIR)/store/.terraform && \
-	terraform -chdir=$(TF_DIR)/store init -input=false \
-		-backend-config=path=$(TRACKER_STATE_DIR)/store/terraform.tfstate >/dev/null && \
-	terraform -chdir=$(TF_DIR)/store apply -auto-approve -input=false -var "project_id=$$project_id"
+store: $(SETUP_DONE) ## Apply terraform/store: the tracking tables (in the project's account and region) and its policies.
+	@set -e; vars=$$(mktemp --suffix=.tfvars.json); trap 'rm -f "$$vars"' EXIT; \
+	$(TRACKER) projects --output tfvars > "$$vars"; \
+	state=$(TRACKER_STATE_DIR)/store/$$($(PY) -c 'import json,sys; print(json.load(open(sys.argv[1]))["project_id"])' "$$vars"); \
+	mkdir -p "$$state"; export TF_DATA_DIR="$$state/.terraform"; \
+	terraform -chdir=$(TF_DIR)/store init -input=false -backend-config=path="$$state/terraform.tfstate" >/dev/null; \
+	terraform -chdir=$(TF_DIR)/store apply -auto-approve -input=false -var-file="$$vars"
 
 publish: $(SETUP_DONE) ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest]
 	@test -n "$$SERVICE" -a -n "$$IMAGE" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest]" >&2; exit 2; }

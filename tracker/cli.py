@@ -239,7 +239,16 @@ def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | N
 
 @cli.command()
 @click.option("--quiet", "-q", is_flag=True, help="Print only the project ids, one per line (for scripts).")
-@OUTPUT
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Choice(["text", "json", "tfvars"]),
+    default="text",
+    show_default=True,
+    help="Text, JSON, or tfvars: the selected project's project_id, region and role_arn as a "
+    ".tfvars.json document for a store stack (what `make store` passes to terraform/store).",
+)
 @pass_env
 def projects(env: Env, quiet: bool, output: str) -> None:
     """List the projects of the manifest: services (and the ECS services running them), environments.
@@ -263,6 +272,10 @@ def projects(env: Env, quiet: bool, output: str) -> None:
             click.echo(project.id)
     elif output == "json":
         emit_json([project.describe() for project in chosen])
+    elif output == "tfvars":
+        project = found.select(env.settings.project)
+        target = env.settings.target(project)
+        emit_json({"project_id": project.id, "region": target.region, "role_arn": target.role_arn})
     else:
         click.echo(f"{found.source} ({'weco-deploy YAML' if found.format == 'yaml' else 'RFC JSON'}):")
         for project in chosen:
@@ -287,8 +300,20 @@ def _project_text(project: Project) -> None:
     ):
         if value:
             click.echo(f"  {key + ':':13} {value}")
-    for key, value in project.unused.items():
-        click.echo(f"  {key + ':':13} {value}  (accepted, not used)")
+    unused = _flatten(project.unused)
+    if unused:
+        click.echo("  accepted, not used:")
+        for key, value in unused:
+            click.echo(f"    {key} = {value}")
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """``{"a": {"b": 1}}`` as ``[("a.b", "1")]``, for one line per kept key."""
+    if not isinstance(value, dict):
+        return [(prefix, str(value))]
+    return [
+        pair for key, inner in value.items() for pair in _flatten(inner, f"{prefix}.{key}" if prefix else key)
+    ]
 
 
 def _pairs(kind: str, values: tuple[str, ...]) -> dict[str, str]:
@@ -361,9 +386,17 @@ def init(
       tracker -p .wellcome_project init --project-id reports --discover --format yaml --add
     """
     from tracker.model import schema
-    from tracker.model.project import Project, resolve_path, write_manifest
+    from tracker.model.project import Project, check_role_account, resolve_path, write_manifest
 
     schema.check_id("project id", project_id)
+    for rule, value, flag in (
+        ("role_arn", role_arn, "--role-arn"),
+        ("account_id", account_id, "--account-id"),
+        ("region", aws_region_name, "--aws-region-name"),
+    ):
+        if value is not None:
+            schema.check_value(rule, value, flag)
+    check_role_account("--role-arn and --account-id", role_arn, account_id)
     declared = _pairs("service", services)
     project = Project(
         id=project_id,
@@ -946,7 +979,6 @@ def _run_stack(
         project.environment(extra["from_environment"])
     variables = {
         "project_file": str(resolve_path(env.settings.project_file).resolve()),
-        "project_id": project.id,
         "environment": environment_id,
         "requested_by": options["user"] or "",
         "requested_by_name": options["user_name"] or "",
@@ -955,7 +987,14 @@ def _run_stack(
     }
     stack = _stack(options["root"], options["state_dir"], options["backend_config"])
     run = stack.plan if command == "plan" else stack.apply
-    run(project.id, environment_id, variables, _tracker_environment(env.settings))
+    # project_id travels as TF_VAR_project_id: Terraform ignores it in a root that does not declare
+    # it (a -var for an undeclared variable is an error), and the programs get TRACKER_PROJECT.
+    environ = {
+        **_tracker_environment(env.settings),
+        "TF_VAR_project_id": project.id,
+        "TRACKER_PROJECT": project.id,
+    }
+    run(project.id, environment_id, variables, environ)
 
 
 def _tracker_environment(settings: Settings) -> dict[str, str]:

@@ -89,11 +89,16 @@ class Settings:
 
     def target(self, project: Project) -> Target:
         """Where the project's AWS calls go: --region, else the manifest's; its role and account."""
+        from tracker.model import schema
+
+        if self.region:
+            schema.check_value("region", self.region, "--region (TRACKER_REGION)")
         return Target(
             region=self.region or project.region,
             role_arn=project.role_arn if self.assumes_role else None,
             account_id=project.account_id,
             project_id=project.id,
+            claimed_role=None if self.assumes_role else project.role_arn,
         )
 
     def clients(self, project: Project) -> Clients:

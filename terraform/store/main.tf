@@ -4,7 +4,19 @@
 # A team creates the tables once per account and region (modules/tracking-store)
 # and one namespace per project (modules/ssm-namespace) in its own stacks.
 
+# The project's region and role, as the tracker uses them (`tracker projects --output tfvars`):
+# the tables land where the tracker will look for them.
 provider "aws" {
+  region = var.region
+
+  dynamic "assume_role" {
+    for_each = var.role_arn == null ? [] : [var.role_arn]
+    content {
+      role_arn     = assume_role.value
+      session_name = "release-tracker-store"
+    }
+  }
+
   skip_credentials_validation = var.local_emulator
   skip_requesting_account_id  = var.local_emulator
   skip_metadata_api_check     = var.local_emulator

@@ -3,6 +3,18 @@ variable "project_id" {
   type        = string
 }
 
+variable "region" {
+  description = "Region of the tables (the manifest's `aws_region_name`/`region_name`). `null`: the provider's usual configuration (`AWS_REGION`...)."
+  type        = string
+  default     = null
+}
+
+variable "role_arn" {
+  description = "Role to create them as (the manifest's `role_arn`, in the project's account). `null`: the caller's own credentials."
+  type        = string
+  default     = null
+}
+
 variable "deletion_protection_enabled" {
   description = "Whether DynamoDB refuses to delete the tracking tables."
   type        = bool

@@ -152,13 +152,19 @@ def test_add_appends_a_project_keeping_the_file_text(tmp_path: Path) -> None:
             ["--project-id", "shop", "--service", "web", "--environment", "aws"],
             "environment id 'aws' must not",
         ),
+        (["--project-id", "shop", "--discover", "--account-id", "12"], "--account-id '12' is not a 12-digit"),
         (
-            ["--project-id", "shop", "--service", "web", "--account-id", "12"],
-            "project.account_id: '12' does not",
+            ["--project-id", "shop", "--discover", "--role-arn", "role"],
+            "--role-arn 'role' is not an IAM role ARN",
         ),
         (
-            ["--project-id", "shop", "--service", "web", "--role-arn", "role"],
-            "project.role_arn: 'role' does not",
+            ["--project-id", "shop", "--discover", "--aws-region-name", "Ireland"],
+            "--aws-region-name 'Ireland' is not an AWS region name",
+        ),
+        (
+            ["--project-id", "shop", "--discover", "--role-arn", "arn:aws:iam::111122223333:role/x"]
+            + ["--account-id", "444455556666"],
+            "--role-arn and --account-id: role_arn is in account 111122223333 but account_id says 444455556666",
         ),
         (["--project-id", "shop", "--service", "web", "--add"], "--add needs --format yaml"),
         (["--project-id", "shop", "--service", "web", "--format", "yaml", "--add"], "cannot add to"),

@@ -176,6 +176,8 @@ def test_a_file_with_several_projects_needs_one_chosen(accounts: dict[str, Any],
     text = tracker("projects").stdout
     assert "worker  (ECS: worker-high, worker-low, worker-batch, shared-sidecar)" in text
     assert "region:       us-east-2" in text
+    assert "  accepted, not used:\n    namespace = uk.ac.shop\n" in text
+    assert "    image_repositories.worker.account_id = 999988887777\n" in text
 
 
 def test_the_account_guard_refuses_before_anything_is_written(
@@ -242,24 +244,93 @@ def test_the_role_session_names_the_caller_and_is_refreshed(accounts: dict[str, 
     assert fetched == ["assume", "assume"]
 
 
-def test_a_role_that_cannot_be_assumed_is_one_line(accounts: dict[str, Any], manifest: Path) -> None:
-    # moto's STS refuses a malformed session duration the same way AWS refuses an unknown role.
-    from tracker.stores.clients import Clients, Target
-
-    clients = Clients(target=Target(region="eu-central-1", role_arn=f"arn:aws:iam::{SHOP}:role/x"))
-    clients._base_client("sts").meta.events.register(
-        "before-call.sts.AssumeRole", lambda **kwargs: _refuse(kwargs)
-    )
-    from tracker.errors import AwsError
-
-    with pytest.raises(AwsError, match=r"assuming role arn:aws:iam::111122223333:role/x .*AccessDenied"):
-        clients.ssm.describe_parameters()
-
-
-def _refuse(kwargs: dict[str, Any]) -> Any:
+def test_a_role_that_cannot_be_assumed_is_one_line_and_writes_nothing(
+    accounts: dict[str, Any], manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS refusing AssumeRole (moto grants every role, so the refusal is injected into botocore)."""
     from botocore.exceptions import ClientError
 
-    raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+    def refuse(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def patched(self: Any, operation: str, params: Any) -> Any:
+        if operation == "AssumeRole":
+            refuse()
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", patched)
+    before = everywhere_without_patch(original)
+    failed = Tracker(manifest, {"TRACKER_PROJECT": "shop"})("publish", "web", f"{REGISTRY}/web:v1", code=1)
+    assert failed.stderr == (
+        "tracker: error: assuming role arn:aws:iam::111122223333:role/shop-ci (or set --no-assume-role if you "
+        "already act as it): AWS refused the call (AccessDenied): not authorized\n"
+    )
+    monkeypatch.undo()
+    assert everywhere() == before
+
+
+def everywhere_without_patch(original: Any) -> Any:
+    import botocore.client
+
+    patched = botocore.client.BaseClient._make_api_call
+    botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    try:
+        return everywhere()
+    finally:
+        botocore.client.BaseClient._make_api_call = patched  # type: ignore[method-assign]
+
+
+def test_no_assume_role_works_when_the_caller_is_that_role(accounts: dict[str, Any], manifest: Path) -> None:
+    """A CI job that assumed the shop's role itself: the tracker uses its credentials as they are."""
+    session = account_session(SHOP, "eu-central-1")  # a session of role test-inspector, not shop-ci
+    credentials = session.get_credentials().get_frozen_credentials()
+    as_other_role = {
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_SESSION_TOKEN": credentials.token,
+        "TRACKER_PROJECT": "shop",
+        "TRACKER_ASSUME_ROLE": "0",
+    }
+    refused = Tracker(manifest, as_other_role)("publish", "web", f"{REGISTRY}/web:v1", code=1)
+    assert "says the caller already is arn:aws:iam::111122223333:role/shop-ci" in refused.stderr
+    assert "assumed-role/test-inspector/test; nothing written" in refused.stderr
+    assert parameters(session) == {}
+
+    import boto3
+
+    sts = boto3.client("sts", region_name="eu-central-1")
+    role = sts.assume_role(RoleArn=f"arn:aws:iam::{SHOP}:role/ci/shop-ci", RoleSessionName="gh-run-7")
+    as_role = {
+        **as_other_role,
+        "AWS_ACCESS_KEY_ID": role["Credentials"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": role["Credentials"]["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": role["Credentials"]["SessionToken"],
+    }
+    Tracker(manifest, as_role)("publish", "web", f"{REGISTRY}/web:v1")
+    assert parameters(session) == {"/shop/images/latest/web": f"{REGISTRY}/web:v1"}
+
+
+def test_first_use_from_many_threads_assumes_the_role_once(accounts: dict[str, Any]) -> None:
+    from tracker.stores.clients import Clients, Target
+    from tracker.stores.parameters import ParameterStore
+
+    target = Target(region="eu-central-1", role_arn=f"arn:aws:iam::{SHOP}:role/shop-ci", account_id=SHOP)
+    clients = Clients(target=target)
+    fetched: list[str] = []
+    assume = clients._assume_role
+
+    def counting() -> dict[str, str]:
+        fetched.append("assume")
+        return assume()
+
+    clients._assume_role = counting  # type: ignore[method-assign]
+    ParameterStore(clients, writers=8).put_values({f"/shop/x/{i}": "v" for i in range(16)}, "test")
+    assert fetched == ["assume"]
+    assert len(parameters(account_session(SHOP, "eu-central-1"))) == 16
 
 
 def test_the_report_names_the_ecs_services_of_each_repository(

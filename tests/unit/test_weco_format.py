@@ -117,14 +117,27 @@ p:
     - id: app
       role_arn: arn:aws:iam::111122223333:role/publisher
       region_name: us-east-1
+      namespace: uk.ac.wellcome
       colour: blue
+      services:
+        - id: app-api
+          role_arn: arn:aws:iam::111122223333:role/ecs
+          region_name: eu-west-1
+          size: large
 """
     found = parse_projects(text, "f")
     project = found.projects["p"]
     assert project.unused == {
         "namespace": "uk.ac.wellcome",
         "image_repositories": {
-            "app": {"role_arn": "arn:aws:iam::111122223333:role/publisher", "region_name": "us-east-1"}
+            "app": {
+                "role_arn": "arn:aws:iam::111122223333:role/publisher",
+                "region_name": "us-east-1",
+                "namespace": "uk.ac.wellcome",
+                "services": {
+                    "app-api": {"role_arn": "arn:aws:iam::111122223333:role/ecs", "region_name": "eu-west-1"}
+                },
+            }
         },
     }
     assert project.region is None  # a repository's region is its registry's, not the project's
@@ -132,6 +145,7 @@ p:
     assert found.warnings == (
         "f: p.enviroments is not a key the tracker knows; ignored",
         "f: p.image_repositories[0].colour is not a key the tracker knows; ignored",
+        "f: p.image_repositories[0].services[0].size is not a key the tracker knows; ignored",
     )
 
 
@@ -187,9 +201,30 @@ p:
             "shop:\n\timage_repositories: []\n",
             "f is not valid YAML: found character that cannot start any token at line 2 column 1",
         ),
-        ("a: &x [*x]\n", "f is invalid"),
+        ("a: &x [*x]\n", "f is invalid: a: [[...]] is not of type 'object'"),
     ],
-    ids=lambda v: v[:40] if isinstance(v, str) else v,
+    ids=[
+        "repository-id-path",
+        "no-repositories",
+        "repositories-missing",
+        "repository-without-id",
+        "ecs-service-name",
+        "role-arn-malformed",
+        "account-id-short",
+        "region-malformed",
+        "environment-twice",
+        "repository-twice",
+        "project-key-twice",
+        "project-id-aws",
+        "project-id-slash",
+        "project-not-a-mapping",
+        "top-level-list",
+        "empty-file",
+        "only-a-comment",
+        "unclosed-bracket",
+        "tab-indent",
+        "recursive-alias",
+    ],
 )
 def test_bad_yaml_is_one_line_naming_the_place(text: str, message: str) -> None:
     with pytest.raises(ProjectManifestError) as caught:
@@ -217,6 +252,7 @@ def test_what_render_writes_reads_back_the_same(fmt: str) -> None:
     for project in parse_projects(EXAMPLE, "example").projects.values():
         text = render(project, fmt)
         again = parse_project(text, "rendered")
+        assert (again.id, again.name) == (project.id, project.name)
         assert again.services == project.services and again.environments == project.environments
         assert (again.role_arn, again.account_id, again.region) == (
             project.role_arn,
@@ -241,3 +277,39 @@ def test_the_json_format_takes_the_role_account_and_region_too(tmp_path: Path) -
     document["project"]["account_id"] = "1"
     with pytest.raises(ProjectManifestError, match=r"project\.account_id: '1' does not match"):
         parse_project(json.dumps(document))
+    document["project"]["account_id"] = "444455556666"
+    with pytest.raises(
+        ProjectManifestError, match="project: role_arn is in account 111122223333 but account_id"
+    ):
+        parse_project(json.dumps(document))
+
+
+def test_merge_keys_may_be_overridden_but_written_keys_not_repeated() -> None:
+    text = """\
+defaults: &defaults
+  role_arn: arn:aws:iam::111122223333:role/ci
+  name: Default
+  image_repositories: [{id: web}]
+shop:
+  <<: *defaults
+  name: Shop
+"""
+    found = parse_projects(text, "f")
+    assert found.projects["shop"].name == "Shop"
+    assert found.projects["shop"].role_arn == "arn:aws:iam::111122223333:role/ci"
+    assert found.projects["defaults"].name == "Default"
+    with pytest.raises(ProjectManifestError, match="key 'name' appears twice"):
+        parse_projects(text + "  name: Again\n", "f")
+
+
+def test_json_typos_keep_the_rfc_errors_and_yaml_projects_may_be_named_like_rfc_keys() -> None:
+    with pytest.raises(ProjectManifestError, match="'services' is a required property"):
+        parse_projects('{"project": {"id": "p", "name": "P"}, "service": []}', "f")
+    with pytest.raises(ProjectManifestError, match="services: .* is not of type 'array'"):
+        parse_projects('{"project": {"id": "p", "name": "P"}, "services": {"id": "a"}}', "f")
+    named = parse_projects(
+        "project:\n  image_repositories: [{id: a}]\nservices:\n  image_repositories: [{id: b}]\n"
+    )
+    assert named.format == "yaml" and list(named.projects) == ["project", "services"]
+    as_json = parse_projects('{"shop": {"image_repositories": [{"id": "a"}]}}', "f")
+    assert as_json.format == "yaml" and list(as_json.projects) == ["shop"]

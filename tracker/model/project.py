@@ -10,8 +10,11 @@ Two formats, told apart by their shape (JSON or YAML syntax for either):
   ECS ``services`` that run its image), ``environments``, ``role_arn``,
   ``account_id``, ``aws_region_name`` (or ``region_name``).
 
-A document is in the RFC's format when it has a ``services`` list or a
-``project`` object with an ``id``; otherwise it is weco-deploy's. Which file
+A JSON document is in the RFC's format unless every top-level value is a
+project with ``image_repositories`` (so a broken RFC manifest still gets the
+RFC's errors, as before); a YAML document is in the RFC's format when it has a
+``project`` or ``services`` key that is not such a project; otherwise it is
+weco-deploy's. Which file
 is a setting (``--project-file``, ``$TRACKER_PROJECT_FILE``; see
 tracker.settings); without one, ``.wellcome_project`` in the working directory.
 Which project of a file: ``--project`` / ``$TRACKER_PROJECT``, needed only when
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +57,13 @@ UNUSED_REPOSITORY_KEYS = {
     "role_arn": "weco-deploy's role for pushing images; the tracker pushes none",
     "aws_region_name": "the region of the repository's registry; the tracker reads it from each image URI",
     "region_name": "as aws_region_name",
+    "namespace": "weco-deploy's ECR namespace of this repository; the tracker builds no image URIs",
+}
+# In an ECS service entry of a repository: weco-deploy's role and region for its ECS calls.
+UNUSED_SERVICE_KEYS = {
+    "role_arn": "weco-deploy's role for ECS calls; the tracker does not call ECS",
+    "region_name": "the ECS service's region; the tracker does not call ECS",
+    "aws_region_name": "as region_name",
 }
 _PROJECT_KEYS = {
     "name",
@@ -190,20 +201,25 @@ def parse_project(text: str, source: str = "project manifest", project_id: str |
 
 def parse_projects(text: str, source: str = "project manifest") -> ProjectFile:
     """Parse and validate a manifest in either format (JSON or YAML syntax)."""
-    stripped = text.lstrip("\ufeff \t\r\n")
-    document = _parse_json(text, source) if stripped[:1] in ("{", "[") else _parse_yaml(text, source)
-    if is_rfc_format(document):
+    json_syntax = text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+    document = _parse_json(text, source) if json_syntax else _parse_yaml(text, source)
+    if is_rfc_format(document, json_syntax):
         project = _rfc_project(document, source)
         return ProjectFile(source, "json", {project.id: project})
     return _weco_projects(document, source)
 
 
-def is_rfc_format(document: object) -> bool:
-    """The RFC's shape: a ``services`` list or a ``project`` object with an ``id`` (or no mapping at all)."""
-    if not isinstance(document, dict):
+def is_rfc_format(document: object, json_syntax: bool = True) -> bool:
+    """Whether ``document`` is (meant to be) the RFC's manifest; see the module's docstring."""
+    if not isinstance(document, dict) or not document:
         return True
-    project = document.get("project")
-    return isinstance(document.get("services"), list) or (isinstance(project, dict) and "id" in project)
+    if json_syntax:
+        return not all(_is_weco_project(value) for value in document.values())
+    return any(key in document and not _is_weco_project(document[key]) for key in ("project", "services"))
+
+
+def _is_weco_project(value: object) -> bool:
+    return isinstance(value, dict) and "image_repositories" in value
 
 
 def _parse_json(text: str, source: str) -> Any:
@@ -262,18 +278,32 @@ def _yaml_loader() -> Any:
         }
 
     def mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
-        loader.flatten_mapping(node)
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        # Keys written in this mapping must be unique; keys merged in with `<<` may be overridden.
+        written: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = loader.construct_object(key_node, deep=deep)
-            if key in result:
+            if key in written:
                 raise _DuplicateKey(f"key {key!r} appears twice (line {key_node.start_mark.line + 1})")
-            result[key] = loader.construct_object(value_node, deep=deep)
-        return result
+            written.add(key)
+        loader.flatten_mapping(node)  # merged pairs first, so the written ones win below
+        return {
+            loader.construct_object(k, deep=deep): loader.construct_object(v, deep=deep)
+            for k, v in node.value
+        }
 
     Loader.add_constructor("tag:yaml.org,2002:map", mapping)
     _LOADER = Loader
     return Loader
+
+
+def check_role_account(where: str, role_arn: str | None, account_id: str | None) -> None:
+    """A role is always assumed into its own account: one in another account than account_id is a mistake."""
+    if role_arn and account_id and role_arn.split(":")[4] != account_id:
+        raise ProjectManifestError(
+            f"{where}: role_arn is in account {role_arn.split(':')[4]} but account_id says {account_id}"
+        )
 
 
 def _rfc_project(document: Any, source: str) -> Project:
@@ -282,6 +312,7 @@ def _rfc_project(document: Any, source: str) -> Project:
     except ProjectManifestError as error:
         raise ProjectManifestError(f"{source} is invalid: {error}") from None
     header = document["project"]
+    check_role_account(f"{source} is invalid: project", header.get("role_arn"), header.get("account_id"))
     environments = None
     if "environments" in document:
         environments = _unique(source, "environment", document["environments"])
@@ -309,72 +340,88 @@ def _weco_projects(document: Any, source: str) -> ProjectFile:
         raise ProjectManifestError(f"{source} is invalid: {error}") from None
     warnings: list[str] = []
     projects = {
-        project_id: _weco_project(project_id, config, source, warnings)
+        project_id: _Reader(source, project_id, warnings).project(config)
         for project_id, config in document.items()
     }
     return ProjectFile(source, "yaml", projects, tuple(warnings))
 
 
-def _weco_project(project_id: str, config: dict[str, Any], source: str, warnings: list[str]) -> Project:
-    def unknown(where: str, entry: dict[str, Any], known: set[str]) -> None:
+class _Reader:
+    """Reads one project of weco-deploy's format (already schema-valid), collecting warnings."""
+
+    def __init__(self, source: str, project_id: str, warnings: list[str]) -> None:
+        self.source, self.project_id, self.warnings = source, project_id, warnings
+
+    def refuse(self, message: str) -> ProjectManifestError:
+        return ProjectManifestError(f"{self.source} is invalid: {message}")
+
+    def unknown(self, where: str, entry: dict[str, Any], known: set[str]) -> None:
         for key in entry:
             if key not in known:
-                warnings.append(f"{source}: {where}.{key} is not a key the tracker knows; ignored")
+                self.warnings.append(f"{self.source}: {where}.{key} is not a key the tracker knows; ignored")
 
-    unknown(project_id, config, _PROJECT_KEYS)
-    region = config.get("aws_region_name")
-    other = config.get("region_name")
-    if region and other and region != other:
-        raise ProjectManifestError(
-            f"{source} is invalid: {project_id}: aws_region_name '{region}' and "
-            f"region_name '{other}' disagree"
+    def project(self, config: dict[str, Any]) -> Project:
+        pid = self.project_id
+        self.unknown(pid, config, _PROJECT_KEYS)
+        region, other = config.get("aws_region_name"), config.get("region_name")
+        if region and other and region != other:
+            raise self.refuse(f"{pid}: aws_region_name '{region}' and region_name '{other}' disagree")
+        role_arn, account_id = config.get("role_arn"), config.get("account_id")
+        check_role_account(f"{self.source} is invalid: {pid}", role_arn, account_id)
+        unused: dict[str, Any] = {k: config[k] for k in UNUSED_PROJECT_KEYS if k in config}
+        services, ecs, repositories = self.repositories(config["image_repositories"])
+        if repositories:
+            unused["image_repositories"] = repositories
+        return Project(
+            id=pid,
+            name=config.get("name", pid),
+            services=services,
+            environments=self.environments(config["environments"]) if "environments" in config else None,
+            role_arn=role_arn,
+            account_id=account_id,
+            region=region or other,
+            ecs_services=ecs,
+            unused=unused,
         )
-    role_arn, account_id = config.get("role_arn"), config.get("account_id")
-    if role_arn and account_id and role_arn.split(":")[4] != account_id:
-        raise ProjectManifestError(
-            f"{source} is invalid: {project_id}: role_arn is in account {role_arn.split(':')[4]} "
-            f"but account_id says {account_id}"
-        )
-    services: dict[str, str] = {}
-    ecs: dict[str, tuple[str, ...]] = {}
-    unused: dict[str, Any] = {k: config[k] for k in UNUSED_PROJECT_KEYS if k in config}
-    for position, repository in enumerate(config["image_repositories"]):
-        where = f"{project_id}.image_repositories[{position}]"
-        unknown(where, repository, _REPOSITORY_KEYS)
-        repository_id = repository["id"]
-        if repository_id in services:
-            raise ProjectManifestError(
-                f"{source} is invalid: {where}.id: duplicate image repository id '{repository_id}'"
-            )
-        services[repository_id] = repository.get("name", repository_id)
-        names = [s if isinstance(s, str) else s["id"] for s in repository.get("services") or []]
-        if names:
-            ecs[repository_id] = tuple(dict.fromkeys(names))  # in order, each once
-        extra = {k: repository[k] for k in UNUSED_REPOSITORY_KEYS if k in repository}
-        if extra:
-            unused.setdefault("image_repositories", {})[repository_id] = extra
-    environments = None
-    if "environments" in config:
-        environments = {}
-        for position, entry in enumerate(config["environments"]):
-            unknown(f"{project_id}.environments[{position}]", entry, _ENVIRONMENT_KEYS)
+
+    def repositories(
+        self, entries: list[dict[str, Any]]
+    ) -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, Any]]:
+        """Services (id -> name), their ECS services, and the keys kept but not used, per repository."""
+        services: dict[str, str] = {}
+        ecs: dict[str, tuple[str, ...]] = {}
+        unused: dict[str, Any] = {}
+        for position, repository in enumerate(entries):
+            where = f"{self.project_id}.image_repositories[{position}]"
+            self.unknown(where, repository, _REPOSITORY_KEYS)
+            repository_id = repository["id"]
+            if repository_id in services:
+                raise self.refuse(f"{where}.id: duplicate image repository id '{repository_id}'")
+            services[repository_id] = repository.get("name", repository_id)
+            listed = repository.get("services") or []
+            names = [s if isinstance(s, str) else s["id"] for s in listed]
+            if names:
+                ecs[repository_id] = tuple(dict.fromkeys(names))  # in order, each once
+            extra = {k: repository[k] for k in UNUSED_REPOSITORY_KEYS if k in repository}
+            for index, entry in enumerate(listed):
+                if isinstance(entry, dict):
+                    self.unknown(f"{where}.services[{index}]", entry, {"id", *UNUSED_SERVICE_KEYS})
+                    kept = {k: entry[k] for k in UNUSED_SERVICE_KEYS if k in entry}
+                    if kept:
+                        extra.setdefault("services", {})[entry["id"]] = kept
+            if extra:
+                unused[repository_id] = extra
+        return services, ecs, unused
+
+    def environments(self, entries: list[dict[str, Any]]) -> dict[str, str]:
+        environments: dict[str, str] = {}
+        for position, entry in enumerate(entries):
+            where = f"{self.project_id}.environments[{position}]"
+            self.unknown(where, entry, _ENVIRONMENT_KEYS)
             if entry["id"] in environments:
-                raise ProjectManifestError(
-                    f"{source} is invalid: {project_id}.environments[{position}].id: "
-                    f"duplicate environment id '{entry['id']}'"
-                )
+                raise self.refuse(f"{where}.id: duplicate environment id '{entry['id']}'")
             environments[entry["id"]] = entry.get("name", entry["id"])
-    return Project(
-        id=project_id,
-        name=config.get("name", project_id),
-        services=services,
-        environments=environments,
-        role_arn=role_arn,
-        account_id=account_id,
-        region=region or other,
-        ecs_services=ecs,
-        unused=unused,
-    )
+        return environments
 
 
 def _unique(source: str, kind: str, entries: list[dict[str, str]]) -> dict[str, str]:
@@ -474,10 +521,13 @@ def write_manifest(
     if existing:
         text = existing + ("" if existing.endswith("\n") else "\n") + text.split("\n", 1)[1]
     written = parse_projects(text, str(path)).select(project.id)  # valid, or nothing is written
-    temporary = path.with_name(f".{path.name}.tracker-init")
+    target = path.resolve() if path.is_symlink() else path  # a linked manifest stays linked
+    temporary = target.with_name(f".{target.name}.tracker-init")
     try:
         temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        if target.exists():
+            shutil.copymode(target, temporary)
+        temporary.replace(target)
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise InvalidInputError(f"cannot write {path}: {error.strerror or error}") from None

@@ -111,6 +111,21 @@ def check_image_uri(value: object, service_id: str = "") -> str:
     return value
 
 
+EXAMPLES = {
+    "region": "an AWS region name such as eu-west-1",
+    "account_id": "a 12-digit AWS account id",
+    "role_arn": "an IAM role ARN such as arn:aws:iam::111122223333:role/ci",
+}
+
+
+def check_value(name: str, value: str, what: str) -> str:
+    """Check a value against a ``common.schema.json`` pattern rule (``region``, ``account_id``, ``role_arn``)."""
+    rule = definition(name)
+    if len(value) > rule.get("maxLength", 2048) or not _pattern_of(rule).search(value):
+        raise InvalidInputError(f"{what} {value[:80]!r} is not {EXAMPLES.get(name, 'valid')}")
+    return value
+
+
 def check_text(kind: str, value: str, limit: int, *, required: bool = False) -> str:
     """Check a free-text value (description, user name) against its length limit."""
     if required and not value:

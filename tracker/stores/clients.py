@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,13 +44,17 @@ class Target:
       caller's credentials, refreshed before they expire, the session named
       after the caller (``tracker@alice``) so that CloudTrail says who;
     * ``account_id``: before the first DynamoDB or SSM client is made, the
-      identity in use (after the role) must be in this account.
+      identity in use (after the role) must be in this account;
+    * ``claimed_role``: the role the caller says it already is (the manifest's
+      ``role_arn`` with ``--no-assume-role``): checked the same way, so a CI job
+      that forgot to assume it is refused instead of writing into its own account.
     """
 
     region: str | None = None
     role_arn: str | None = None
     account_id: str | None = None
     project_id: str = ""
+    claimed_role: str | None = None
 
 
 SESSION_NAME = re.compile(r"[^\w+=,.@-]")
@@ -65,6 +70,9 @@ class Clients:
         self._clients: dict[str, Any] = dict(clients)
         self._identities: dict[str, dict[str, str]] = {}
         self._account_checked = False
+        # Stores use the clients from worker threads (parallel PutParameter): making clients,
+        # the role session and the identity checks happen once, under this lock.
+        self._lock = threading.RLock()
 
     @staticmethod
     def _config() -> Any:
@@ -139,36 +147,48 @@ class Clients:
         return self._session.client(service, config=self._config())
 
     def get(self, service: str) -> Any:
-        if service not in self._clients:
-            if service != "sts" and self.target.account_id and not self._account_checked:
-                self.check_account()
-            self._clients[service] = call(lambda: self._make(service))
-        return self._clients[service]
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        with self._lock:
+            if service not in self._clients:
+                guarded = self.target.account_id or self.target.claimed_role
+                if service != "sts" and guarded and not self._account_checked:
+                    self.check_account()
+                self._clients[service] = call(lambda: self._make(service))
+            return self._clients[service]
 
     def identity(self, behind_role: bool = False) -> dict[str, str]:
         """GetCallerIdentity of the credentials in use, or (``behind_role``) of the caller's own."""
         key = "base" if behind_role or not self.target.role_arn else "role"
-        if key not in self._identities:
-            sts = self._base_client("sts") if key == "base" else self.get("sts")
-            found = call(lambda: sts.get_caller_identity(), "sts:GetCallerIdentity")
-            self._identities[key] = {"Arn": str(found["Arn"]), "Account": str(found["Account"])}
-        return self._identities[key]
+        with self._lock:
+            if key not in self._identities:
+                sts = self._base_client("sts") if key == "base" else self.get("sts")
+                found = call(lambda: sts.get_caller_identity(), "sts:GetCallerIdentity")
+                self._identities[key] = {"Arn": str(found["Arn"]), "Account": str(found["Account"])}
+            return self._identities[key]
 
     def requester(self) -> str:
         """The ARN of the person or CI identity making the calls (behind the role, if one is assumed)."""
         return self.identity(behind_role=True)["Arn"]
 
     def check_account(self) -> None:
-        """Refuse to go on unless the identity in use is in the target's account."""
+        """Refuse to go on unless the identity in use is in the target's account (and is the claimed role)."""
         expected = self.target.account_id
         identity = self.identity()
-        self._account_checked = True
-        if identity["Account"] != expected:
+        if expected and identity["Account"] != expected:
             whose = f"project '{self.target.project_id}'" if self.target.project_id else "the project"
             raise WrongAccountError(
                 f"{whose} must act in account {expected} (its manifest's account_id), but the credentials "
                 f"in use ({identity['Arn']}) are in account {identity['Account']}; nothing written"
             )
+        claimed = self.target.claimed_role
+        if claimed and not is_session_of(identity["Arn"], claimed):
+            raise WrongAccountError(
+                f"--no-assume-role (TRACKER_ASSUME_ROLE=0) says the caller already is {claimed}, but the "
+                f"credentials in use are {identity['Arn']}; nothing written"
+            )
+        self._account_checked = True
 
     @property
     def dynamodb(self) -> DynamoDBClient:
@@ -195,6 +215,13 @@ class Clients:
         return f"region {region}, account {account}"
 
 
+def is_session_of(arn: str, role_arn: str) -> bool:
+    """Whether ``arn`` (GetCallerIdentity's) is a session of ``role_arn`` (paths are not in session ARNs)."""
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+    parts = arn.split(":", 5)
+    return len(parts) == 6 and parts[4] == account and parts[5].startswith(f"assumed-role/{name}/")
+
+
 def error_code(error: BaseException) -> str:
     """The AWS error code of a botocore ClientError, or '' for anything else."""
     response = getattr(error, "response", None)
@@ -211,7 +238,8 @@ def call(function: Callable[[], T], what: str = "") -> T:
         return function()
     except bx.NoRegionError:
         raise AwsError(
-            "no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION, or a profile region)"
+            "no AWS region configured: give --region (TRACKER_REGION) or the manifest's aws_region_name, "
+            "or set AWS_REGION (or AWS_DEFAULT_REGION, or a profile region)"
         ) from None
     except (bx.NoCredentialsError, bx.PartialCredentialsError) as error:
         raise AwsError(f"no usable AWS credentials: {error}") from None

@@ -23,7 +23,10 @@ environment does not download them again.
 
 The programs the module runs (``tracker terraform resolve|record``) are this
 interpreter's tracker unless ``TF_VAR_tracker_command`` says otherwise, and
-get the settings this process resolved through ``TRACKER_*`` variables.
+get the settings this process resolved through ``TRACKER_*`` variables
+(``TRACKER_PROJECT`` included). The project id also reaches the root as
+``TF_VAR_project_id``, for roots that declare ``project_id`` (optional: a root
+written for one-project manifests needs no change).
 
 Built on python-terraform (0.10.1, unmaintained but sufficient for init, plan
 and apply with Terraform 1.x; its ``destroy()`` passes ``-force``, which
