@@ -493,7 +493,7 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "yaml-not-the-claimed-role",
         WECO.replace("  name: The Best Bug Farm", "  name: B\n  role_arn: arn:aws:iam::123456789012:role/ci"),
         ["-P", "bugfarm_73649", "--no-assume-role", "deploy", "{release}", "prod"],
-        "--no-assume-role (TRACKER_ASSUME_ROLE=0) says the caller already is arn:aws:iam::123456789012:role/ci",
+        "(TRACKER_ASSUME_ROLE=0) says the caller already is arn:aws:iam::123456789012:role/ci",
         1,
     ),
     (

@@ -164,7 +164,7 @@ def test_add_appends_a_project_keeping_the_file_text(tmp_path: Path) -> None:
         (
             ["--project-id", "shop", "--discover", "--role-arn", "arn:aws:iam::111122223333:role/x"]
             + ["--account-id", "444455556666"],
-            "--role-arn and --account-id: role_arn is in account 111122223333 but account_id says 444455556666",
+            "--role-arn and --account-id: role_arn is in account 111122223333 but account_id says 4444",
         ),
         (["--project-id", "shop", "--service", "web", "--add"], "--add needs --format yaml"),
         (["--project-id", "shop", "--service", "web", "--format", "yaml", "--add"], "cannot add to"),

@@ -266,8 +266,8 @@ def test_a_role_that_cannot_be_assumed_is_one_line_and_writes_nothing(
     before = everywhere_without_patch(original)
     failed = Tracker(manifest, {"TRACKER_PROJECT": "shop"})("publish", "web", f"{REGISTRY}/web:v1", code=1)
     assert failed.stderr == (
-        "tracker: error: assuming role arn:aws:iam::111122223333:role/shop-ci (or set --no-assume-role if you "
-        "already act as it): AWS refused the call (AccessDenied): not authorized\n"
+        "tracker: error: assuming role arn:aws:iam::111122223333:role/shop-ci (or set --no-assume-role if "
+        "you already act as it): AWS refused the call (AccessDenied): not authorized\n"
     )
     monkeypatch.undo()
     assert everywhere() == before

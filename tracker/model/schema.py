@@ -119,7 +119,7 @@ EXAMPLES = {
 
 
 def check_value(name: str, value: str, what: str) -> str:
-    """Check a value against a ``common.schema.json`` pattern rule (``region``, ``account_id``, ``role_arn``)."""
+    """Check a value against a pattern rule of ``common.schema.json`` (region, account_id, role_arn)."""
     rule = definition(name)
     if len(value) > rule.get("maxLength", 2048) or not _pattern_of(rule).search(value):
         raise InvalidInputError(f"{what} {value[:80]!r} is not {EXAMPLES.get(name, 'valid')}")
