@@ -316,6 +316,24 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     ]
 
 
+def _check_init_flags(
+    project_id: str, role_arn: str | None, account_id: str | None, region: str | None
+) -> None:
+    """Refuse bad ``tracker init`` flags by name, before discovery calls AWS."""
+    from tracker.model import schema
+    from tracker.model.project import check_role_account
+
+    schema.check_id("project id", project_id)
+    for rule, value, flag in (
+        ("role_arn", role_arn, "--role-arn"),
+        ("account_id", account_id, "--account-id"),
+        ("region", region, "--aws-region-name"),
+    ):
+        if value is not None:
+            schema.check_value(rule, value, flag)
+    check_role_account("--role-arn and --account-id", role_arn, account_id)
+
+
 def _pairs(kind: str, values: tuple[str, ...]) -> dict[str, str]:
     """``ID[=NAME]`` options as id -> name (the name defaults to the id), refusing duplicates."""
     from tracker.model import schema
@@ -385,18 +403,9 @@ def init(
       tracker --region eu-west-1 init --project-id shop --discover --format yaml
       tracker -p .wellcome_project init --project-id reports --discover --format yaml --add
     """
-    from tracker.model import schema
-    from tracker.model.project import Project, check_role_account, resolve_path, write_manifest
+    from tracker.model.project import Project, resolve_path, write_manifest
 
-    schema.check_id("project id", project_id)
-    for rule, value, flag in (
-        ("role_arn", role_arn, "--role-arn"),
-        ("account_id", account_id, "--account-id"),
-        ("region", aws_region_name, "--aws-region-name"),
-    ):
-        if value is not None:
-            schema.check_value(rule, value, flag)
-    check_role_account("--role-arn and --account-id", role_arn, account_id)
+    _check_init_flags(project_id, role_arn, account_id, aws_region_name)
     declared = _pairs("service", services)
     project = Project(
         id=project_id,
