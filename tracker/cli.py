@@ -19,7 +19,7 @@ from tracker.errors import TrackerError, exit_with, warn
 from tracker.settings import Settings
 
 if TYPE_CHECKING:
-    from tracker.model.project import Project
+    from tracker.model.project import Project, ProjectFile
     from tracker.model.records import DeployResult, Drift, HistoryEntry, Release
     from tracker.stores.clients import Clients
     from tracker.stores.parameters import ParameterStore
@@ -77,7 +77,7 @@ class Env:
 
     settings: Settings
     _clients: Clients | None = None
-    _project: Project | None = None
+    _manifest: ProjectFile | None = None
 
     @property
     def clients(self) -> Clients:
@@ -86,15 +86,19 @@ class Env:
             self._clients = self.settings.clients(self.project())
         return self._clients
 
-    def project(self) -> Project:
-        if self._project is None:
+    def manifest(self) -> ProjectFile:
+        """The manifest file, read once; its warnings (unknown keys) go to stderr then."""
+        if self._manifest is None:
             from tracker.model.project import load_projects
 
-            found = load_projects(self.settings.project_file)
-            for message in found.warnings:
+            self._manifest = load_projects(self.settings.project_file)
+            for message in self._manifest.warnings:
                 warn(message)
-            self._project = found.select(self.settings.project)
-        return self._project
+        return self._manifest
+
+    def project(self) -> Project:
+        """The project the settings select (--project, TRACKER_PROJECT, else the file's only one)."""
+        return self.manifest().select(self.settings.project)
 
     def store(self) -> TrackingStore:
         return self.settings.tracking_store(self.clients)
@@ -130,8 +134,13 @@ def emit_images(
     """One line per service: id, image, and (weco-deploy manifests) the ECS services running it."""
     width = max((len(s) for s in images), default=0)
     for service, image in images.items():
-        runs = f"  (ECS: {', '.join(ecs[service])})" if ecs and ecs.get(service) else ""
+        runs = _ecs_note(ecs.get(service) if ecs else None)
         click.echo(f"{indent}{service.ljust(width)}  {image if image is not None else '(none)'}{runs}")
+
+
+def _ecs_note(names: tuple[str, ...] | None) -> str:
+    """``  (ECS: a, b)``: the ECS services running a repository's image (weco-deploy manifests)."""
+    return f"  (ECS: {', '.join(names)})" if names else ""
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -261,11 +270,7 @@ def projects(env: Env, quiet: bool, output: str) -> None:
       tracker --project-file .wellcome_project projects --output json
       PROJECT_ID=$(tracker projects --quiet)
     """
-    from tracker.model.project import load_projects
-
-    found = load_projects(env.settings.project_file)
-    for message in found.warnings:
-        warn(message)
+    found = env.manifest()
     chosen = [found.select(env.settings.project)] if env.settings.project else list(found.projects.values())
     if quiet:
         for project in chosen:
@@ -273,7 +278,7 @@ def projects(env: Env, quiet: bool, output: str) -> None:
     elif output == "json":
         emit_json([project.describe() for project in chosen])
     elif output == "tfvars":
-        project = found.select(env.settings.project)
+        project = env.project()
         target = env.settings.target(project)
         emit_json({"project_id": project.id, "region": target.region, "role_arn": target.role_arn})
     else:
@@ -289,8 +294,7 @@ def _project_text(project: Project) -> None:
     width = max(len(s) for s in project.services)
     for service, name in project.services.items():
         label = f"  {name}" if name != service else ""
-        ecs = project.ecs_services.get(service)
-        runs = f"  (ECS: {', '.join(ecs)})" if ecs else ""
+        runs = _ecs_note(project.ecs_services.get(service))
         click.echo(f"    {service.ljust(width)}{label}{runs}".rstrip())
     click.echo(f"  environments: {environments or ('(any)' if project.environments is None else '(none)')}")
     for key, value in (
@@ -403,7 +407,7 @@ def init(
       tracker --region eu-west-1 init --project-id shop --discover --format yaml
       tracker -p .wellcome_project init --project-id reports --discover --format yaml --add
     """
-    from tracker.model.project import Project, resolve_path, write_manifest
+    from tracker.model.project import Project, check_writable, resolve_path, write_manifest
 
     _check_init_flags(project_id, role_arn, account_id, aws_region_name)
     declared = _pairs("service", services)
@@ -417,17 +421,19 @@ def init(
         region=aws_region_name,
     )
     path = resolve_path(env.settings.project_file)
-    write_manifest(path, project, fmt, add=add, force=force, check_only=True)
+    existing = check_writable(path, project_id, fmt, add=add, force=force)
     if discover:
+        from tracker.stores.parameters import ParameterStore
         from tracker.workflows.releases import discover_services
 
-        env._project = project  # discovery runs in the new project's region, role and account
-        for service in discover_services(project, env.parameters(), label):
+        # Discovery runs in the new project's region, role and account.
+        parameters = ParameterStore(env.settings.clients(project))
+        for service in discover_services(project, parameters, label):
             declared.setdefault(service, service)
     if not declared:
         where = f" (nothing published under SSM /{project_id}/images/{label}/)" if discover else ""
         exit_with(f"no services: give --service ID or --discover{where}", 1 if discover else 2)
-    shown = write_manifest(path, project, fmt, add=add, force=force)
+    shown = write_manifest(path, project, fmt, existing)
     click.echo(
         f"wrote {path} ({fmt}): project {project_id} with services {', '.join(shown.services)}"
         + (f"; environments {', '.join(shown.environments)}" if shown.environments else "")

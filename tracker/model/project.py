@@ -434,17 +434,16 @@ def _unique(source: str, kind: str, entries: list[dict[str, str]]) -> dict[str, 
 
 
 # -- writing (tracker init) ------------------------------------------------------------------
+def _aws_keys(project: Project) -> dict[str, str]:
+    """The manifest keys of where the project acts (both formats spell them alike), those set."""
+    keys = {"role_arn": project.role_arn, "account_id": project.account_id, "aws_region_name": project.region}
+    return {key: value for key, value in keys.items() if value}
+
+
 def render(project: Project, fmt: str) -> str:
     """The text of a manifest holding ``project``, in the RFC's JSON or weco-deploy's YAML."""
     if fmt == "json":
-        header: dict[str, str] = {"id": project.id, "name": project.name}
-        for key, value in (
-            ("role_arn", project.role_arn),
-            ("account_id", project.account_id),
-            ("aws_region_name", project.region),
-        ):
-            if value:
-                header[key] = value
+        header = {"id": project.id, "name": project.name, **_aws_keys(project)}
         document: dict[str, Any] = {
             "project": header,
             "services": [{"id": k, "name": v} for k, v in project.services.items()],
@@ -454,14 +453,7 @@ def render(project: Project, fmt: str) -> str:
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     import yaml
 
-    config: dict[str, Any] = {"name": project.name}
-    for key, value in (
-        ("role_arn", project.role_arn),
-        ("account_id", project.account_id),
-        ("aws_region_name", project.region),
-    ):
-        if value:
-            config[key] = value
+    config: dict[str, Any] = {"name": project.name, **_aws_keys(project)}
     if project.environments is not None:
         config["environments"] = [{"id": k, "name": v} for k, v in project.environments.items()]
     config["image_repositories"] = [
@@ -482,21 +474,12 @@ def render(project: Project, fmt: str) -> str:
     return "# Project manifest (weco-deploy's format), written by `tracker init`.\n" + text
 
 
-def write_manifest(
-    path: Path,
-    project: Project,
-    fmt: str,
-    *,
-    add: bool = False,
-    force: bool = False,
-    check_only: bool = False,
-) -> Project:
-    """Write ``project`` to ``path`` as a new manifest (or, ``add``, appended to a YAML one).
+def check_writable(path: Path, project_id: str, fmt: str, *, add: bool = False, force: bool = False) -> str:
+    """Whether a manifest for ``project_id`` may be written to ``path``; the text to append to.
 
-    Refuses, writing nothing, when the file exists (unless ``force``), when
-    ``add`` meets a JSON manifest or a project already there, or when the text
-    would not pass the schema. Appending keeps the file's text, comments
-    included. ``check_only``: only the refusals that need no services yet.
+    Refuses when the file exists (unless ``force``), or when ``add`` meets a
+    missing file, a JSON manifest or a project already there. Returns the
+    file's text with ``add`` (for :func:`write_manifest`), else ``""``.
     """
     existing = ""
     if add:
@@ -509,14 +492,22 @@ def write_manifest(
         known = parse_projects(existing, str(path))
         if known.format != "yaml":
             raise InvalidInputError(f"cannot add to {path}: it is in the RFC's JSON format (one project)")
-        if project.id in known.projects:
-            raise InvalidInputError(f"project '{project.id}' is already in {path}")
+        if project_id in known.projects:
+            raise InvalidInputError(f"project '{project_id}' is already in {path}")
     elif path.exists() and not force:
         raise InvalidInputError(
             f"{path} exists: use --force to overwrite it (or --format yaml --add to add a project)"
         )
-    if check_only:
-        return project
+    return existing
+
+
+def write_manifest(path: Path, project: Project, fmt: str, existing: str = "") -> Project:
+    """Write ``project`` to ``path`` as a new manifest, or appended to ``existing`` (a YAML one's text).
+
+    Call :func:`check_writable` first. Refuses, writing nothing, when the text
+    would not pass the schema. Appending keeps the file's text, comments
+    included; the file is replaced through a temporary file and a rename.
+    """
     text = render(project, fmt)
     if existing:
         text = existing + ("" if existing.endswith("\n") else "\n") + text.split("\n", 1)[1]

@@ -61,12 +61,12 @@ class ParameterStore:
                 values[parameter["Name"]] = parameter["Value"]
         return values
 
-    def get_path(self, path: str) -> dict[str, str]:
-        """The parameters directly below ``path`` (name -> value)."""
-        return self.get_path_recursive(path, recursive=False)
-
-    def get_path_recursive(self, path: str, recursive: bool = True) -> dict[str, str]:
+    def get_path_recursive(self, path: str) -> dict[str, str]:
         """Every parameter below ``path`` (name -> value)."""
+        return self.get_path(path, recursive=True)
+
+    def get_path(self, path: str, *, recursive: bool = False) -> dict[str, str]:
+        """The parameters directly below ``path`` (all below it with ``recursive``), name -> value."""
         paginator = self._ssm.get_paginator("get_parameters_by_path")
         pages = iter(paginator.paginate(Path=path, Recursive=recursive))
         values: dict[str, str] = {}
