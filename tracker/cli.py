@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.errors import TrackerError, exit_with, warn
+from tracker.model.images import PIN_MODES
 from tracker.settings import Settings
 
 if TYPE_CHECKING:
@@ -131,11 +132,13 @@ def emit_json(value: Any) -> None:
 def emit_images(
     images: dict[str, Any], indent: str = "  ", ecs: dict[str, tuple[str, ...]] | None = None
 ) -> None:
-    """One line per service: id, image, and (weco-deploy manifests) the ECS services running it."""
+    """One line per service: id, image (a digest shortened), and (weco-deploy) the ECS services running it."""
+    from tracker.model.images import display
+
     width = max((len(s) for s in images), default=0)
     for service, image in images.items():
         runs = _ecs_note(ecs.get(service) if ecs else None)
-        click.echo(f"{indent}{service.ljust(width)}  {image if image is not None else '(none)'}{runs}")
+        click.echo(f"{indent}{service.ljust(width)}  {display(image)}{runs}")
 
 
 def _ecs_note(names: tuple[str, ...] | None) -> str:
@@ -221,17 +224,28 @@ def cli(
     )
 
 
+def pin_option(help_text: str) -> Any:
+    return click.option(
+        "--pin",
+        type=click.Choice(PIN_MODES),
+        help=f"{help_text} [default: TRACKER_PIN_IMAGES, else tag+digest]",
+    )
+
+
 @cli.command()
 @click.argument("service_id")
 @click.argument("image_uri")
 @click.option("--label", "-l", default="latest", show_default=True, help="Image label.")
 @USER
+@pin_option("'off': do not ask ECR whether the image exists.")
 @pass_env
-def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | None) -> None:
+def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | None, pin: str | None) -> None:
     """Point a label of a service at an image (SSM /{project}/images/{label}/{service}).
 
     SERVICE_ID is a service of the manifest: in weco-deploy's format, an
-    image repository id.
+    image repository id. An image in ECR must exist (its tag, or its digest):
+    one ecr:DescribeImages in the registry's account and region, read from the
+    URI. The URI is written as given; 'release create' pins it to its digest.
 
     \b
     Example:
@@ -241,7 +255,13 @@ def publish(env: Env, service_id: str, image_uri: str, label: str, user: str | N
 
     project = env.project()
     name = publish_image(
-        project, env.parameters(), service_id, image_uri, label=label, user_id=env.user_id(user)
+        project,
+        env.parameters(),
+        service_id,
+        image_uri,
+        label=label,
+        user_id=env.user_id(user),
+        pin=pin or env.settings.pin_images,
     )
     click.echo(f"{name} = {image_uri}")
 
@@ -498,6 +518,10 @@ def release_summary(release: Release, ecs: dict[str, tuple[str, ...]] | None = N
     help="With --from-release: a service to take from the label (repeatable).",
 )
 @click.option("--allow-duplicate", is_flag=True, help="Create it even if identical to the newest release.")
+@pin_option(
+    "How ECR images are recorded: 'tag+digest' (repo:tag@sha256:...), 'digest' (repo@sha256:...) "
+    "or 'off' (as the label holds them; ECR is not asked)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the new release's id (for scripts).")
 @OUTPUT
 @pass_env
@@ -510,14 +534,18 @@ def release_create(
     from_release: str | None,
     services: tuple[str, ...],
     allow_duplicate: bool,
+    pin: str | None,
     quiet: bool,
     output: str,
 ) -> None:
     """Snapshot every service's image at a label into a new release.
 
-    Refuses, writing nothing, if any service has no image at the label, or if
-    the release would be identical to the newest one (unless --allow-duplicate).
-    The new release id is '{project_id}:{uuid}'.
+    An image in ECR is recorded pinned to the digest its tag names now
+    (repo:tag@sha256:..., which ECS, Docker and Kubernetes pull by digest), so
+    pushing the tag again changes no release and no deployment. Refuses,
+    writing nothing, if any service has no image at the label, if an ECR image
+    does not exist, or if the release would be identical to the newest one
+    (unless --allow-duplicate). The new release id is '{project_id}:{uuid}'.
 
     \b
     Examples:
@@ -537,6 +565,7 @@ def release_create(
         from_release=from_release,
         services=list(services),
         allow_duplicate=allow_duplicate,
+        pin=pin or env.settings.pin_images,
     )
     for message in created.warnings:
         warn(message)
@@ -772,6 +801,7 @@ def diff(env: Env, a: str, b: str, output: str) -> None:
       tracker diff stage prod           # what would promoting stage to prod change?
       tracker diff prod latest          # what would deploying the newest release to prod change?
     """
+    from tracker.model.images import display
     from tracker.model.records import compare_images
     from tracker.workflows.audit import resolve_images
 
@@ -793,7 +823,7 @@ def diff(env: Env, a: str, b: str, output: str) -> None:
         width = max((len(c.service) for c in changes), default=0)
         for c in changes:
             if c.change == "same":
-                click.echo(f"  {c.service.ljust(width)}  same     {c.after}")
+                click.echo(f"  {c.service.ljust(width)}  same     {display(c.after)}")
             else:
                 click.echo(f"  {c.service.ljust(width)}  {c.change.ljust(7)}  {c.describe()}")
     sys.exit(1 if differ else 0)

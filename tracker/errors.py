@@ -70,6 +70,10 @@ class MissingImagesError(TrackerError):
         )
 
 
+class ImageNotFoundError(TrackerError):
+    """An ECR image (by tag or digest) or its repository does not exist: nothing is published or released."""
+
+
 class ReleaseNotFoundError(TrackerError):
     """No release with that id exists."""
 

@@ -11,6 +11,7 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker.model.images import tag_and_digest
 from tracker.model.project import Project
 from tracker.model.records import EnvironmentStatus, HistoryEntry, short_id
 
@@ -18,11 +19,9 @@ PALETTE = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#4
 
 
 def image_tag(uri: str) -> str:
-    """The human part of an image URI: the digest (short), the tag, or the last path segment."""
-    if "@" in uri:
-        return uri.rsplit("@", 1)[1].replace("sha256:", "")[:12]
-    last = uri.rsplit("/", 1)[-1]
-    return last.rsplit(":", 1)[1] if ":" in last else last
+    """The human part of an image URI: the tag (or last path segment), and ``@`` a short digest if pinned."""
+    tag, digest = tag_and_digest(uri)
+    return f"{tag}@{digest}" if digest else tag
 
 
 def collect(

@@ -11,6 +11,7 @@
 | latest-releases GSI | ``TRACKER_LATEST_RELEASES_INDEX`` | ``latest_releases``, else by key schema |
 | latest-deployments GSI | ``TRACKER_LATEST_DEPLOYMENTS_INDEX`` | ``latest_deployments``, else by key schema |
 | who requests | ``TRACKER_USER`` | the AWS caller identity |
+| pin ECR images to digests | ``TRACKER_PIN_IMAGES`` (``tag+digest``, ``digest``, ``off``) | ``tag+digest`` |
 
 The library below never reads the environment for these: what a store or a
 workflow uses is what it was given.
@@ -45,6 +46,7 @@ ENVIRONMENT = {
     "latest_releases_index": "TRACKER_LATEST_RELEASES_INDEX",
     "latest_deployments_index": "TRACKER_LATEST_DEPLOYMENTS_INDEX",
     "user": "TRACKER_USER",
+    "pin_images": "TRACKER_PIN_IMAGES",
 }
 
 
@@ -62,6 +64,7 @@ class Settings:
     latest_releases_index: str | None = None
     latest_deployments_index: str | None = None
     user: str | None = None
+    pin_images: str = "tag+digest"  # tracker.model.images.PIN_MODES
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] = os.environ, **given: str | None) -> Settings:

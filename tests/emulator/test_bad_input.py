@@ -20,7 +20,7 @@ from tests.support.tables import create_tables, snapshot
 from tracker.cli import cli
 
 VALID = json.loads(BUGFARM.read_text())
-IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hatching:abc123"
+IMAGE = "registry.example/hatching:abc123"
 
 
 def manifest(**changes: Any) -> str:

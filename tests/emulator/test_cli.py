@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from tracker.cli import cli
 
-REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+REGISTRY = "registry.example"
 
 
 class Tracker:

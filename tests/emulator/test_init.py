@@ -14,7 +14,7 @@ from tests.support.accounts import account_session
 from tracker.cli import cli
 from tracker.model.project import load_projects
 
-IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1"
+IMAGE = "registry.example/app:v1"
 
 
 def init(path: Path, *args: str, code: int = 0) -> Result:

@@ -12,7 +12,7 @@ from tests.conftest import RELEASES
 from tracker.cli import cli
 from tracker.stores.tracking import serialize
 
-REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+REGISTRY = "registry.example"
 
 
 def run(project_file: Path, *args: str, code: int = 0) -> Result:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from tracker.cli import cli
 from tracker.model.records import short_id
 
-REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+REGISTRY = "registry.example"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -13,7 +13,7 @@ from tests.conftest import reset_moto
 from tests.support.tables import create_tables, snapshot
 from tracker.cli import cli
 
-REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+REGISTRY = "registry.example"
 THEIRS = {"TRACKER_RELEASES_TABLE": "platform-releases", "TRACKER_DEPLOYMENTS_TABLE": "platform-deployments"}
 
 

@@ -23,7 +23,7 @@ from tracker.cli import cli
 
 SHOP, REPORTS = "111122223333", "444455556666"
 CALLER = f"arn:aws:sts::{DEFAULT_ACCOUNT}:user/moto"  # who moto says the caller's own credentials are
-REGISTRY = "999988887777.dkr.ecr.eu-west-1.amazonaws.com"
+REGISTRY = "registry.example/weco"
 MANIFEST = """\
 # Several projects in one file, keyed by project id.
 shop:

@@ -71,7 +71,8 @@ def test_compare_images() -> None:
         ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:abc123", "abc123"),
         ("registry:5000/team/app:v1.2", "v1.2"),
         ("http://example.com/images/hatching/00001", "00001"),
-        ("repo/app@sha256:0123456789abcdef0123", "0123456789ab"),
+        ("repo/app@sha256:" + "0123456789abcdef" * 4, "app@0123456789ab"),
+        ("1.dkr.ecr.eu-west-1.amazonaws.com/a/app:v2@sha256:" + "f" * 64, "v2@ffffffffffff"),
     ],
 )
 def test_image_tag(uri: str, tag: str) -> None:

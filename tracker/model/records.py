@@ -94,10 +94,12 @@ class ImageChange:
         return "removed" if self.after is None else "changed"
 
     def describe(self) -> str:
-        """``unchanged: URI`` or ``OLD -> NEW`` (``(none)`` for a missing side)."""
+        """``unchanged: URI`` or ``OLD -> NEW`` (``(none)`` for a missing side; digests shortened)."""
+        from tracker.model.images import display
+
         if self.change == "same":
-            return f"unchanged: {self.after}"
-        return f"{self.before or '(none)'} -> {self.after or '(none)'}"
+            return f"unchanged: {display(self.after)}"
+        return f"{display(self.before)} -> {display(self.after)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"service": self.service, "change": self.change, "from": self.before, "to": self.after}

@@ -141,22 +141,26 @@ class Clients:
             self._clients[key] = call(lambda: self._base().client(service, config=self._config()))
         return self._clients[key]
 
-    def _make(self, service: str) -> Any:
+    def _make(self, service: str, region: str | None = None) -> Any:
         if self._session is None:
             self._session = self._role_session() if self.target.role_arn else self._base()
+        if region:
+            return self._session.client(service, region_name=region, config=self._config())
         return self._session.client(service, config=self._config())
 
-    def get(self, service: str) -> Any:
-        client = self._clients.get(service)
+    def get(self, service: str, region: str | None = None) -> Any:
+        """The client of ``service`` (in ``region``, e.g. an ECR registry's; else the target's)."""
+        key = f"{service}@{region}" if region else service
+        client = self._clients.get(key)
         if client is not None:
             return client
         with self._lock:
-            if service not in self._clients:
+            if key not in self._clients:
                 guarded = self.target.account_id or self.target.claimed_role
                 if service != "sts" and guarded and not self._account_checked:
                     self.check_account()
-                self._clients[service] = call(lambda: self._make(service))
-            return self._clients[service]
+                self._clients[key] = call(lambda: self._make(service, region))
+            return self._clients[key]
 
     def identity(self, behind_role: bool = False) -> dict[str, str]:
         """GetCallerIdentity of the credentials in use, or (``behind_role``) of the caller's own."""

@@ -19,6 +19,7 @@ from typing import Any
 from tracker.errors import (
     AmbiguousReleaseError,
     DuplicateReleaseError,
+    ImageNotFoundError,
     IncompleteReleaseError,
     InvalidInputError,
     MissingImagesError,
@@ -28,9 +29,11 @@ from tracker.errors import (
 )
 from tracker.model import schema
 from tracker.model.clock import Clock, iso8601, now
+from tracker.model.images import DEFAULT_PIN, check_pin_mode, ecr_image
 from tracker.model.project import Project
 from tracker.model.records import CreatedRelease, DeploymentRow, Release, new_release_id
 from tracker.stores.parameters import ParameterStore, image_parameter
+from tracker.stores.registry import ImageRegistry
 from tracker.stores.tracking import TrackingStore, check_release
 
 LATEST = "latest"
@@ -56,19 +59,43 @@ def publish_image(
     *,
     label: str = LATEST,
     user_id: str,
+    pin: str = DEFAULT_PIN,
+    registry: ImageRegistry | None = None,
 ) -> str:
     """Point ``label`` of a service at an image: SSM ``/{project}/images/{label}/{service}``.
 
-    The SSM description names who published; SSM's versions are the history.
-    Returns the parameter name.
+    An ECR image must exist (its tag, or its digest) unless ``pin`` is ``off``:
+    one DescribeImages in the registry's account and region. The URI is
+    written as given (releases pin it). The SSM description names who
+    published; SSM's versions are the history. Returns the parameter name.
     """
     project.check_service(service_id)
     schema.check_id("label", label)
     schema.check_image_uri(image_uri, service_id)
     schema.check_text("user id", user_id, schema.limit("user_id"), required=True)
+    pin_images({service_id: image_uri}, registry or ImageRegistry(parameters.clients), pin)
     name = image_parameter(project.id, label, service_id)
     parameters.put_values({name: image_uri}, f"published by {user_id}")
     return name
+
+
+def pin_images(images: dict[str, str], registry: ImageRegistry, pin: str = DEFAULT_PIN) -> dict[str, str]:
+    """The images with every ECR tag pinned to the digest it names now (see tracker.model.images).
+
+    Other URIs, URIs that already carry a digest (checked to exist) and every
+    URI with ``pin`` ``off`` (ECR not asked) stay as they are. Refuses with one
+    line naming each service whose tag, digest or repository does not exist.
+    """
+    check_pin_mode(pin)
+    refs = {service: ecr_image(uri) for service, uri in images.items()}
+    wanted = [ref for ref in refs.values() if ref is not None]
+    if pin == "off" or not wanted:
+        return dict(images)
+    found, missing = registry.digests(wanted)
+    if missing:
+        lines = [f"service {s}: {missing[ref]}" for s, ref in refs.items() if ref in missing]
+        raise ImageNotFoundError("; ".join(lines) + "; nothing written")
+    return {s: ref.pinned(found[ref], pin) if ref else images[s] for s, ref in refs.items()}
 
 
 def discover_services(project: Project, parameters: ParameterStore, label: str = LATEST) -> list[str]:
@@ -114,21 +141,29 @@ def create_release(
     from_release: str | None = None,
     services: list[str] | None = None,
     allow_duplicate: bool = False,
+    pin: str = DEFAULT_PIN,
+    registry: ImageRegistry | None = None,
     clock: Clock = time.time,
 ) -> CreatedRelease:
     """Snapshot the images of every service into a new release.
 
     With ``from_release`` and ``services``, only the named services are read
     from the label; the rest keep the images of that release (a partial
-    release). Refuses, writing nothing, when any service has no image, and when
-    the images equal the newest release's unless ``allow_duplicate``.
+    release). ECR images read from the label are pinned to their digests
+    (``pin``, see :func:`pin_images`). Refuses, writing nothing, when any
+    service has no image, when an ECR image does not exist, and when the
+    images equal the newest release's unless ``allow_duplicate``.
 
     Returns once the latest-releases index lists the new release (GSIs are
     eventually consistent), so that ``latest`` right after names it.
     """
     _check_request(project, label, description, from_release, services)
+    check_pin_mode(pin)
     base = resolve_release(project, store, from_release) if from_release else None
-    images = _snapshot(project, parameters, label, base, services)
+    images, from_label = _snapshot(project, parameters, label, base, services)
+    # Only the images read from the label are pinned: a base release's stay as it recorded them.
+    registry = registry or ImageRegistry(parameters.clients)
+    images.update(pin_images({s: images[s] for s in from_label}, registry, pin))
     newest = newest_or_none(project, store)
     warnings = _duplicate_check(newest, images, allow_duplicate)
     created_at = now(clock, after=newest.created_at if newest else None)
@@ -170,8 +205,11 @@ def _check_request(
 
 def _snapshot(
     project: Project, parameters: ParameterStore, label: str, base: Release | None, services: list[str] | None
-) -> dict[str, str]:
-    """The release's images: the named services (all without a base) from the label, the rest from base."""
+) -> tuple[dict[str, str], list[str]]:
+    """The release's images: the named services (all without a base) from the label, the rest from base.
+
+    Also returns the services whose image came from the label.
+    """
     wanted = list(dict.fromkeys(services)) if services else project.service_ids
     from_label = _label_images(project, parameters, label, wanted)
     missing = [s for s in wanted if from_label.get(s) is None]
@@ -192,7 +230,7 @@ def _snapshot(
             f"release '{base.release_id}' has no image for service(s) {', '.join(absent)}: "
             "name them with --service to take them from the label"
         )
-    return images
+    return images, [s for s in project.service_ids if from_label.get(s) is not None]
 
 
 def _duplicate_check(newest: Release | None, images: dict[str, str], allow: bool) -> list[str]:
