@@ -49,7 +49,7 @@ TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deplo
 PY_DIRS := tracker scripts tests bench
 
 .PHONY: help setup test lint fmt store publish release plan deploy promote status demo down emulator \
-	bench bench-smoke report reliability
+	bench bench-smoke report reliability image base-image
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ $(SETUP_DONE): pyproject.toml tests/support/offline_terraform.py tests/support/e
 	@# Debian's chromium renders the HTML report in tests (needs root or sudo for apt).
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "setup: could not install chromium (needs root); tests/emulator/test_report.py will fail until it is"
+	@# podman builds and opens the container image in tests (make image); debootstrap makes its
+	@# base where no registry can be reached (tests/support/base_image.py). Needs root for apt.
+	@command -v podman >/dev/null && command -v debootstrap >/dev/null || { apt-get update -qq && \
+		apt-get install -y -qq podman debootstrap >/dev/null; } \
+		|| echo "setup: could not install podman and debootstrap (needs root); tests/container will fail until they are"
 	@# Offline only; with internet access Terraform uses the registry and this may fail harmlessly.
 	$(PY) tests/support/offline_terraform.py --python $(PY) --out $(CURDIR)/.terraformrc \
 		|| echo "setup: no offline provider mirror here; Terraform will use the registry"
@@ -120,6 +125,17 @@ status: $(SETUP_DONE) ## What runs where.
 
 report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [OUT=report.html]
 	$(TRACKER) report -o $(or $(OUT),report.html)
+
+# The container image: BASE_IMAGE (default: the Containerfile's python:3.11-slim), IMAGE_NAME,
+# IMAGE_SOURCE, ENGINE (podman or docker), IMAGE_BUILD_FLAGS reach scripts/build-image.sh.
+IMAGE_NAME ?= release-tracker
+export BASE_IMAGE IMAGE_NAME IMAGE_SOURCE ENGINE IMAGE_BUILD_FLAGS
+
+image: $(SETUP_DONE) ## Build the container image release-tracker:latest and :<version> (podman or docker): make image [BASE_IMAGE=...]
+	PY=$(PY) bash scripts/build-image.sh
+
+base-image: $(SETUP_DONE) ## No registry reachable? A Debian base with Python 3.11 for make image BASE_IMAGE=localhost/tracker-base:bookworm (root, podman, debootstrap).
+	$(PY) -m tests.support.base_image
 
 reliability: $(SETUP_DONE) ## Run the reliability tests and write docs/reliability.md from their results.
 	mkdir -p $(DEMO_DIR)

@@ -24,7 +24,7 @@ OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "histo
 def totals(calls: dict[str, dict[str, int]]) -> dict[str, int]:
     """Reads, writes and all calls per service, e.g. ``ssm_reads``."""
     result = {"all": 0}
-    for service in ("dynamodb", "ssm", "sts"):
+    for service in ("dynamodb", "ssm", "sts", "ecr"):
         ops = calls.get(service, {})
         result[f"{service}_reads"] = sum(n for op, n in ops.items() if is_read(op))
         result[f"{service}_writes"] = sum(n for op, n in ops.items() if not is_read(op))
@@ -86,13 +86,14 @@ def _create_target(create: dict[str, int], n: int) -> dict[str, Any]:
         "services": n,
         "target": f"{want_ssm} SSM read(s) + 1 DynamoDB write",
         "actual": f"{create['ssm_reads']} SSM read(s) + {create['dynamodb_writes']} DynamoDB write(s)"
-        f" + {create['dynamodb_reads']} DynamoDB read(s)",
+        f" + {create['dynamodb_reads']} DynamoDB read(s) + {create['ecr_reads']} ECR read(s)",
         "met": met,
         "why": ""
         if met
         else "two GSI Queries of the newest release: one before writing (the duplicate-release check, "
         "and a created_at later than the newest), one after (the index is eventually consistent: "
-        "release create returns once it lists the new release, so that `latest` names it)",
+        "release create returns once it lists the new release, so that `latest` names it); "
+        "one ECR DescribeImages per repository pins the tags to digests (the RFC predates pinning)",
     }
 
 

@@ -127,9 +127,22 @@ def counted_stores(counter: CallCounter) -> Stores:
     return Stores.build(counter.attach_all(Clients()))
 
 
+def push_all(project: Any, build: int) -> None:
+    """What CI does before publishing: each service's image of ``build`` pushed to the emulator's ECR."""
+    import boto3
+
+    from tests.support.ecr import push
+
+    ecr = boto3.client("ecr", region_name=REGION)
+    for service in project.service_ids:
+        push(ecr, f"{project.id}/{service}", f"build-{build:05d}", f"{project.id}-{service}-{build}")
+
+
 def publish_all(project: Any, stores: Stores, build: int) -> None:
+    """Push (not counted: CI's own client) and publish every service's image of ``build``."""
     from tracker.workflows.releases import publish_image
 
+    push_all(project, build)
     for service in project.service_ids:
         publish_image(project, stores.parameters, service, image(project.id, service, build), user_id=USER)
 

@@ -46,6 +46,7 @@ def api_section(data: dict[str, Any]) -> list[str]:
                     breakdown(calls.get("dynamodb", {})),
                     total["ssm_calls"],
                     breakdown(calls.get("ssm", {})),
+                    total.get("ecr_calls", 0),
                     total["all"],
                 ]
             )
@@ -62,8 +63,12 @@ def api_section(data: dict[str, Any]) -> list[str]:
         "",
         "Counted with a botocore `before-call` hook on the clients the library uses (one per API",
         "call; a paginator's page is a call, a retry is not). `publish` publishes every service once.",
+        "The images are in ECR, one repository per service: `publish` checks each tag exists and",
+        "`release create` pins them to their digests, one DescribeImages per repository (ECR column).",
         "",
-        *table(["operation", "services", "DynamoDB", "DynamoDB calls", "SSM", "SSM calls", "all"], rows),
+        *table(
+            ["operation", "services", "DynamoDB", "DynamoDB calls", "SSM", "SSM calls", "ECR", "all"], rows
+        ),
         "### Targets",
         "",
         *table(["operation", "services", "target", "actual", "verdict", "why"], targets),
@@ -247,6 +252,33 @@ def deploy_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def container_section(data: dict[str, Any]) -> list[str]:
+    mb = 1_000_000
+    sizes = [
+        ["the image (`make image`)", f"{data['image_bytes'] / mb:.0f}"],
+        [f"its base (`{data['base_image']}`)", f"{data['base_bytes'] / mb:.0f}"],
+        [
+            "added by the tracker (a virtualenv: the package, boto3, jsonschema, ...)",
+            f"{(data['image_bytes'] - data['base_bytes']) / mb:.0f}",
+        ],
+    ]
+    rows = [[name, seconds(f), f"{f['min_s']:.3f}", f["runs"]] for name, f in data["startup"].items()]
+    return [
+        "## 7. The container image",
+        "",
+        "Built as `make image` builds it, on the offline Debian bookworm base of",
+        "tests/support/base_image.py (Python 3.11, trimmed like the official slim images); sizes as podman",
+        f"reports them (uncompressed). The build took {data['build_s']:.0f} s, wheels included.",
+        "",
+        *table(["", "MB"], sizes),
+        "Start-up of `tracker --help` inside the image: the entrypoint run in the container's mounted",
+        "filesystem under chroot, as the image's user (podman cannot start containers on this machine).",
+        "That is the image's own cost; `docker run` adds the engine's start-up on top.",
+        "",
+        *table(["command", "median (s)", "min (s)", "runs"], rows),
+    ]
+
+
 def markdown(doc: dict[str, Any]) -> str:
     mode = " (smoke run: tiny sizes, not for comparison)" if doc["mode"] == "smoke" else ""
     lines = [
@@ -262,5 +294,6 @@ def markdown(doc: dict[str, Any]) -> str:
         *plan_section(doc["terraform_plan"]),
         *deploy_section(doc["deploy_time"]),
         *make_section(doc["make_deploy"]),
+        *container_section(doc["container_image"]),
     ]
     return "\n".join(lines).rstrip() + "\n"

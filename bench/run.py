@@ -9,7 +9,8 @@ AWS API calls per operation, items read by `release list` and `history` as the
 table grows, the program Terraform runs against a floor of one boto3 call,
 `terraform plan` of roots using the module against the same roots with a no-op
 program, deploy time as services grow, and `make deploy` against a bare
-`terraform apply`. Writes a Markdown report and a JSON of the raw figures.
+`terraform apply`, and the container image's size and start-up. Writes a
+Markdown report and a JSON of the raw figures.
 --smoke runs a tiny version of every section.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 # Run as a script, so the repository (bench.*, tests.support.*) is not on sys.path yet.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import api_calls, items_read, report, terraform_plan, wall_time  # noqa: E402
+from bench import api_calls, container, items_read, report, terraform_plan, wall_time  # noqa: E402
 from bench.common import (  # noqa: E402
     REPO,
     Stores,
@@ -72,6 +73,7 @@ def measure(plan: Plan, workdir: Path) -> dict[str, Any]:
         # Last: moto deep-copies a whole table on every TransactWriteItems (its rollback),
         # so a table of 10 000 releases would slow every later deploy -- unlike DynamoDB.
         figures["items_read"] = items_read.run(plan.table_sizes)
+    figures["container_image"] = container.run(bin_dir, plan.command_runs)
     return figures
 
 

@@ -30,6 +30,11 @@ locals {
   # tell whose they are. Only ids without ":" match, so even with the legacy
   # access on, new-style releases of other projects stay out of reach.
   legacy_release_ids = ["*:*"]
+
+  # Publishing checks that an ECR tag exists and creating a release pins it to its
+  # digest (ecr:DescribeImages, read-only metadata): every repository of the
+  # partition unless the caller names them; [] leaves the statement out.
+  ecr_repositories = var.ecr_repository_arns == null ? ["arn:${data.aws_partition.current.partition}:ecr:*:*:repository/*"] : var.ecr_repository_arns
 }
 
 data "aws_iam_policy_document" "publisher" {
@@ -37,6 +42,16 @@ data "aws_iam_policy_document" "publisher" {
     sid       = "PublishImages"
     actions   = ["ssm:PutParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory", "ssm:LabelParameterVersion"]
     resources = ["${local.images_path}/*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.ecr_repositories) > 0 ? ["ReadImageDigests"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["ecr:DescribeImages"]
+      resources = local.ecr_repositories
+    }
   }
 }
 
@@ -115,6 +130,17 @@ data "aws_iam_policy_document" "deployer" {
     sid       = "WriteDeployments"
     actions   = ["ssm:PutParameter"]
     resources = ["${local.deployments_path}/*"]
+  }
+
+  # release create pins ECR tags to digests.
+  dynamic "statement" {
+    for_each = length(local.ecr_repositories) > 0 ? ["ReadImageDigests"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["ecr:DescribeImages"]
+      resources = local.ecr_repositories
+    }
   }
 
   statement {

@@ -24,6 +24,12 @@ variable "allow_legacy_release_ids" {
   default     = false
 }
 
+variable "ecr_repository_arns" {
+  description = "ECR repositories whose images the publisher and the deployer may look up (`ecr:DescribeImages`: publishing checks a tag exists, a release pins it to its digest). `null`: every repository (read-only metadata); `[]`: no ECR statement (with `TRACKER_PIN_IMAGES=off`). A registry in another account must also allow the role in its repository policy."
+  type        = list(string)
+  default     = null
+}
+
 variable "create_policies" {
   description = "Whether to create IAM managed policies from the documents (`true`), or only output the JSON (`false`)."
   type        = bool

@@ -41,6 +41,8 @@ class CallCounter:
         """Hook every client of a :class:`tracker.stores.clients.Clients` (creating them now)."""
         for service in SERVICES:
             self.attach(clients.get(service))
+        # ECR in the tracker's own region: where the bench's and tests' registries are.
+        self.attach(clients.get("ecr", clients.get("dynamodb").meta.region_name))
         return clients
 
     def _count(self, model: Any, **_: Any) -> None:

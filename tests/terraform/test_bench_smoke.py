@@ -17,7 +17,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "history", "verify"]
-SECTIONS = ["machine", "api_calls", "items_read", "wall_time", "terraform_plan", "deploy_time", "make_deploy"]
+SECTIONS = [
+    "machine",
+    "api_calls",
+    "items_read",
+    "wall_time",
+    "terraform_plan",
+    "deploy_time",
+    "make_deploy",
+    "container_image",
+]
 
 # It runs the real terraform binary (a plan of two roots).
 pytestmark = pytest.mark.terraform
@@ -56,6 +65,10 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> Non
         # The RFC's cost of a release: one GetParameters per 10 services.
         assert calls["operations"]["release create"][str(n)]["totals"]["ssm_reads"] == math.ceil(n / 10)
         assert calls["operations"]["deploy"][str(n)]["totals"]["ssm_writes"] == n
+        # Pinning ECR tags: one DescribeImages per repository (one per service here), none to deploy.
+        assert calls["operations"]["publish"][str(n)]["totals"]["ecr_reads"] == n
+        assert calls["operations"]["release create"][str(n)]["totals"]["ecr_reads"] == n
+        assert calls["operations"]["deploy"][str(n)]["totals"]["ecr_calls"] == 0
 
     # Reading the newest releases or deployments must not cost more as the table grows.
     items = doc["items_read"]
@@ -72,3 +85,6 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> Non
     assert len(doc["terraform_plan"]["plans"]) == 4
     assert numeric(doc["deploy_time"]["growth"])
     assert numeric(doc["make_deploy"]["ratio"])
+    image = doc["container_image"]
+    assert image["base_bytes"] < image["image_bytes"] < image["base_bytes"] + 200_000_000
+    assert all(numeric(f["median_s"]) for f in image["startup"].values())

@@ -27,10 +27,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.conftest import BUGFARM, DEPLOYMENTS, REGION, RELEASES, REPO, reset_moto
 from tests.support import iam_eval
+from tests.support.ecr import push, uri
 from tests.support.emulator import spawn
 from tests.support.iam_eval import Request, evaluate, is_allowed
 from tests.support.tables import create_tables
@@ -145,6 +147,10 @@ def ddb(action: str, table_arn: str, leading_keys: list[str] | None = None) -> R
     return Request(f"dynamodb:{action}", table_arn, context)
 
 
+def ecr(repository: str, account: str = ACCOUNT, region: str = REGION) -> Request:
+    return Request("ecr:DescribeImages", f"arn:aws:ecr:{region}:{account}:repository/{repository}")
+
+
 def img(project: str = BUGFARM_ID, label: str = "latest", service: str = "hatching") -> str:
     return f"/{project}/images/{label}/{service}"
 
@@ -177,6 +183,10 @@ CASES: list[tuple[str, Request, bool]] = [
     *[("publisher", ddb(a, DEPLOYMENTS_ARN, B), False) for a in WRITES],
     ("publisher", ddb("GetItem", RELEASES_ARN, MINE), False),
     ("publisher", ddb("Query", DEPLOYMENTS_ARN, B), False),
+    # publish checks an ECR tag exists, in whichever account and region the registry is
+    ("publisher", ecr("hatching"), True),
+    ("publisher", ecr("team/feeding", account="999988887777", region="us-east-1"), True),
+    ("publisher", Request("ecr:PutImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/hatching"), False),
     # reader: read the namespace and the project's rows, write nothing
     ("reader", ssm("GetParametersByPath", f"/{BUGFARM_ID}/deployments"), True),
     ("reader", ssm("GetParametersByPath", f"/{BUGFARM_ID}/images"), True),
@@ -202,6 +212,7 @@ CASES: list[tuple[str, Request, bool]] = [
     ("reader", ddb("Query", DEPLOYMENTS_ARN, B), True),
     ("reader", ddb("Scan", DEPLOYMENTS_ARN), False),
     ("reader", ddb("Scan", RELEASES_ARN), False),
+    ("reader", ecr("hatching"), False),
     # deployer: read images, write deployments and the project's tracking rows
     ("deployer", ssm("PutParameter", dep()), True),
     ("deployer", ssm("PutParameter", dep(environment="prod", service="feeding")), True),
@@ -227,6 +238,12 @@ CASES: list[tuple[str, Request, bool]] = [
     ("deployer", ddb("BatchWriteItem", DEPLOYMENTS_ARN, B), False),
     ("deployer", ddb("Scan", DEPLOYMENTS_ARN), False),
     ("deployer", ddb("DeleteTable", RELEASES_ARN), False),
+    ("deployer", ecr("hatching"), True),  # release create pins tags to digests
+    (
+        "deployer",
+        Request("ecr:BatchDeleteImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/hatching"),
+        False,
+    ),
 ]
 
 
@@ -342,6 +359,9 @@ def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
         return found
     if operation == "DescribeTable":
         return [ddb(operation, _table_arn(params["TableName"]))]
+    if operation == "DescribeImages":
+        resource = f"arn:aws:ecr:{REGION}:{params['registryId']}:repository/{params['repositoryName']}"
+        return [Request("ecr:DescribeImages", resource)]
     if operation == "GetCallerIdentity":
         return []  # needs no permission
     raise AssertionError(f"the tracker calls {operation}: teach iam_requests what IAM authorises for it")
@@ -349,8 +369,9 @@ def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
 
 def recorded_calls(clients: Any, calls: list[tuple[str, dict[str, Any]]]) -> Any:
     """Record every call the tracker makes through ``clients`` (operation name and parameters)."""
-    for service in ("dynamodb", "ssm", "sts"):
-        client = clients.get(service)
+    for client in [clients.get(service) for service in ("dynamodb", "ssm", "sts")] + [
+        clients.get("ecr", REGION)
+    ]:
         client.meta.events.register(
             "provide-client-params", lambda params, model, **_: calls.append((model.name, dict(params)))
         )
@@ -372,9 +393,11 @@ def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]
     publisher = ParameterStore(Clients())  # CI's own credentials: not the deployer's calls
     clients = recorded_calls(Clients(), calls)
     store, parameters = TrackingStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients)
+    ecr_client = boto3.client("ecr", region_name=REGION)
     for tag in ("1", "2"):
         for service in project.service_ids:
-            publish_image(project, publisher, service, f"registry.example/{service}:{tag}", user_id="ci")
+            push(ecr_client, service, tag, f"{project.id}-{service}-{tag}")
+            publish_image(project, publisher, service, uri(ACCOUNT, REGION, service, tag), user_id="ci")
         created = create_release(project, store, parameters, requested_by=person("ci"))
         deploy(project, store, parameters, created.release.release_id, "stage", requested_by=person("ops"))
     first = created.release.release_id.split(":")[1][:8]
@@ -402,7 +425,12 @@ def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_anoth
     deployer = namespaces[BUGFARM_ID]["deployer"]
 
     requests = [r for operation, params in mine for r in iam_requests(operation, params)]
-    assert {r.action for r in requests} >= {"dynamodb:UpdateItem", "dynamodb:PutItem", "ssm:PutParameter"}
+    assert {r.action for r in requests} >= {
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "ssm:PutParameter",
+        "ecr:DescribeImages",
+    }
     refused = [r for r in requests if not is_allowed(deployer, r)]
     assert refused == [], f"the deployer cannot do what a deployment does: {refused}"
 
@@ -411,7 +439,9 @@ def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_anoth
         r for r in foreign if r.action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "ssm:PutParameter")
     ]
     assert writes and {r.resource for r in writes} >= {RELEASES_ARN, DEPLOYMENTS_ARN}
-    leaks = [r for r in foreign if r.action != "dynamodb:DescribeTable" and is_allowed(deployer, r)]
+    # Table descriptions and ECR image lookups name no project's data (see the module's README).
+    shared = ("dynamodb:DescribeTable", "ecr:DescribeImages")
+    leaks = [r for r in foreign if r.action not in shared and is_allowed(deployer, r)]
     assert leaks == [], f"{BUGFARM_ID}'s deployer may act on {OTHER_ID}: {leaks}"
 
 
@@ -444,6 +474,9 @@ def test_documents_are_narrow(namespaces: dict[str, dict[str, Any]], project: st
         assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}
         actions = iam_eval._as_list(statement["Action"])
         resources = sorted(iam_eval._as_list(statement["Resource"]))
+        if actions == ["ecr:DescribeImages"]:
+            assert resources == ["arn:aws:ecr:*:*:repository/*"], statement  # metadata of images only
+            continue
         for action in actions:
             service, _, name = action.partition(":")
             assert service in {"ssm", "dynamodb"}, action
