@@ -140,7 +140,7 @@ base-image: $(SETUP_DONE) ## No registry reachable? A Debian base with Python 3.
 reliability: $(SETUP_DONE) ## Run the reliability tests and write docs/reliability.md from their results.
 	mkdir -p $(DEMO_DIR)
 	$(PY) -m pytest -q -o junit_family=legacy --junitxml=$(DEMO_DIR)/reliability.xml \
-		tests/unit tests/emulator tests/terraform/test_modules.py tests/terraform/test_policies.py || true
+		tests/unit tests/emulator tests/container tests/terraform/test_modules.py tests/terraform/test_policies.py || true
 	$(PY) scripts/reliability_report.py $(DEMO_DIR)/reliability.xml docs/reliability.md
 
 bench: $(SETUP_DONE) ## Benchmarks against a local moto server (a few minutes): docs/benchmarks.md and .json.

@@ -99,6 +99,9 @@ def test_text_output_shows_the_tag_and_a_short_digest(tracker: Tracker, ecr: Any
     assert short_new["feeding"] in status
     diff = tracker("diff", "prod", "stage", code=1).stdout
     assert f"{short['hatching']} -> {short_new['hatching']}" in diff
+    report = tracker("report", "--output", "markdown").stdout
+    assert f"`v1@{digests['hatching'][7:19]}`" in report and f"`v1@{again['hatching'][7:19]}`" in report
+    assert f"@{again['hatching'][7:19]}" in tracker("report").stdout  # the HTML page too
 
 
 def test_publishing_a_tag_that_is_not_in_ecr_is_refused_and_writes_nothing(
@@ -214,3 +217,17 @@ def test_a_malformed_ecr_uri_is_refused(tracker: Tracker, state: Any) -> None:
     stderr = tracker("publish", "hatching", image("Hatching"), code=2).stderr
     assert "not a valid ECR image reference" in stderr and stderr.count("\n") == 1
     assert state() == before
+
+
+def test_a_partial_release_pins_only_the_services_it_takes_from_the_label(tracker: Tracker, ecr: Any) -> None:
+    """The base release (here one recorded before pinning, with plain tags) keeps its images as they are."""
+    publish_all(tracker, ecr, "build-1")
+    old = tracker.json("release", "create", "--pin", "off")
+    assert old["release_manifest"]["images"] == {s: image(s) for s in SERVICES}
+    hatching = push(ecr, "hatching", "v2", "hatching-2")
+    tracker("publish", "hatching", image("hatching", "v2"))
+    partial = tracker.json("release", "create", "--from-release", old["release_id"], "--service", "hatching")
+    assert partial["release_manifest"]["images"] == {
+        "hatching": f"{image('hatching', 'v2')}@{hatching}",
+        "feeding": image("feeding"),
+    }

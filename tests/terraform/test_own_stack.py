@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUGFARM, reset_moto
+from tests.conftest import BUGFARM, REGION, reset_moto
+from tests.support.accounts import DEFAULT_ACCOUNT
+from tests.support.ecr import push, uri
 from tests.support.packaging import build_wheel, install
 from tests.support.tables import create_tables
 from tests.support.terraform import REPO, terraform, tf_env
@@ -101,8 +103,11 @@ def test_the_readme_example_stack_deploys_with_the_module_copied_alone(
     clients = Clients()
     create_tables(clients.dynamodb, "tracker-releases", "tracker-deployments")
     project, parameters = load_project(BUGFARM), ParameterStore(clients)
+    # The images are in ECR under a mutable tag: the release pins them, so the stack runs a digest.
+    ecr = clients.get("ecr", REGION)
+    digests = {s: push(ecr, s, "v7", f"{s}-7") for s in project.service_ids}
     for service in project.service_ids:
-        publish_image(project, parameters, service, f"registry.example/{service}:v7", user_id="ci")
+        publish_image(project, parameters, service, uri(DEFAULT_ACCOUNT, REGION, service, "v7"), user_id="ci")
     store = TrackingStore(clients)
     release_id = create_release(project, store, parameters, requested_by=person("ci")).release.release_id
 
@@ -125,11 +130,13 @@ def test_the_readme_example_stack_deploys_with_the_module_copied_alone(
     env = tf_env(tmp_path / "plugins", PATH=path, TRACKER_USER="ops", TF_DATA_DIR=str(tmp_path / "data"))
     terraform(stack, "init", "-input=false", env=env)
     planned = terraform(stack, "plan", "-input=false", "-var=release_id=latest", env=env).stdout
-    assert 'hatching = "(none) -> registry.example/hatching:v7"' in planned
+    short = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')} (sha256:{digests['hatching'][7:19]})"
+    assert f'hatching = "(none) -> {short}"' in planned  # the plan shows the tag and a short digest
     terraform(stack, "apply", "-auto-approve", "-input=false", "-var=release_id=latest", env=env)
 
     family = clients.get("ecs").describe_task_definition(taskDefinition="hatching")["taskDefinition"]
-    assert family["containerDefinitions"][0]["image"] == "registry.example/hatching:v7"
+    pinned = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')}@{digests['hatching']}"
+    assert family["containerDefinitions"][0]["image"] == pinned
     row = store.get_deployment("bugfarm_73649", "prod")
     assert row is not None and row.release_id == release_id
     again = terraform(
