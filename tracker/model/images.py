@@ -31,7 +31,7 @@ DEFAULT_PIN = "tag+digest"
 SHORT_DIGEST = 12  # hex characters shown, as `docker images` does
 
 ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$"
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z]+(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$"
 )
 # ECR's own rules: lowercase path components separated by '/', tags of 1-128 characters.
 ECR_PATH = re.compile(
