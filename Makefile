@@ -129,7 +129,11 @@ report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [
 # The container image: BASE_IMAGE (default: the Containerfile's python:3.11-slim), IMAGE_NAME,
 # IMAGE_SOURCE, ENGINE (podman or docker), IMAGE_BUILD_FLAGS reach scripts/build-image.sh.
 IMAGE_NAME ?= release-tracker
-export BASE_IMAGE IMAGE_NAME IMAGE_SOURCE ENGINE IMAGE_BUILD_FLAGS
+export BASE_IMAGE IMAGE_NAME IMAGE_SOURCE ENGINE
+# Exported only when given (even empty): unset, the script's default flags apply.
+ifneq ($(origin IMAGE_BUILD_FLAGS),undefined)
+export IMAGE_BUILD_FLAGS
+endif
 
 image: $(SETUP_DONE) ## Build the container image release-tracker:latest and :<version> (podman or docker): make image [BASE_IMAGE=...]
 	PY=$(PY) bash scripts/build-image.sh

@@ -14,6 +14,6 @@ output "images" {
 }
 
 output "image_changes" {
-  description = "Map of service id to what deploying the release changes: `OLD -> NEW`, `(none) -> NEW` or `unchanged: URI`."
+  description = "Map of service id to what deploying the release changes, for people reading the plan: `OLD -> NEW`, `(none) -> NEW` or `unchanged: URI`, digests shortened (`…/app:v1 (sha256:3f2a9c1b0e4d)`). Use `images` for the full URIs."
   value       = local.changes
 }

@@ -100,6 +100,9 @@ def run_entrypoint(image: dict[str, Any], root: Path, *args: str, code: int = 0)
 
 def test_the_image_is_labelled_small_and_runs_as_its_own_user(image: dict[str, Any], container: Path) -> None:
     labels = image["Config"]["Labels"]
+    base = json.loads(podman("image", "inspect", base_image.NAME))[0]
+    # The tracker adds a virtualenv (about 40 MB, mostly botocore) to its base, nothing more.
+    assert 0 < image["Size"] - base["Size"] < 80_000_000, (image["Size"], base["Size"])
     assert labels["org.opencontainers.image.version"] == package_version()
     assert labels["org.opencontainers.image.licenses"] == "MIT"
     assert labels["org.opencontainers.image.source"].startswith("https://")

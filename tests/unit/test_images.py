@@ -45,6 +45,8 @@ HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
             "1",
             None,
         ),
+        ("111122223333.dkr-ecr.eu-west-2.on.aws/app:1", "111122223333", "eu-west-2", "app", "1", None),
+        ("111122223333.DKR.ECR.EU-WEST-2.AMAZONAWS.COM/app:1", "111122223333", "eu-west-2", "app", "1", None),
     ],
 )
 def test_ecr_uris_are_split(
@@ -89,6 +91,8 @@ def test_pinned_forms() -> None:
     assert bare.pinned(DIGEST) == f"{HOST}/app:latest@{DIGEST}"  # what a bare name pulls
     already = ecr_image(f"{HOST}/app:v1@{DIGEST}")
     assert already is not None and already.pinned("sha256:" + "0" * 64) == already.uri
+    # digest mode is for consumers that refuse a tag beside a digest: a given one is dropped too.
+    assert already.pinned(DIGEST, "digest") == f"{HOST}/app@{DIGEST}"
 
 
 def test_display_shortens_digests_only() -> None:
@@ -157,9 +161,8 @@ def test_every_missing_image_is_named_in_one_error() -> None:
     assert "service web" not in message and "service api" not in message
     assert "service worker: tag 'v2' is not in ECR repository 'app'" in message
     assert f"service cron: digest {_digest(9)} is not in ECR repository 'app'" in message
-    assert (
-        "service gone: ECR repository 'nothing' (registry 123456789012, eu-west-1) does not exist" in message
-    )
+    gone = "service gone: tag 'v1': ECR repository 'nothing' (registry 123456789012, eu-west-1) does not"
+    assert gone in message
     assert message.endswith("; nothing written")
 
 
@@ -178,3 +181,9 @@ def test_off_asks_nothing_and_a_bad_mode_is_refused() -> None:
     assert ecr.calls == []
     with pytest.raises(InvalidInputError, match="TRACKER_PIN_IMAGES"):
         pin_images({}, registry(ecr), "always")
+    # off records what the label holds without even parsing it; otherwise a bad one names its service.
+    odd = {"web": f"{HOST}/App:v1"}
+    assert pin_images(odd, registry(ecr), "off") == odd
+    refused = "^service web: image URI .* is not a valid ECR image reference"
+    with pytest.raises(InvalidInputError, match=refused):
+        pin_images(odd, registry(ecr))

@@ -1,7 +1,8 @@
 """Container image references: which are in Amazon ECR, how a release pins them, how they are shown.
 
 An ECR image URI is ``{account}.dkr.ecr.{region}.amazonaws.com/{repository}[:{tag}][@sha256:{digest}]``
-(also ``dkr.ecr-fips`` and ``amazonaws.com.cn``): the registry's account and
+(also ``dkr.ecr-fips``, ``amazonaws.com.cn`` and the dual-stack
+``{account}.dkr-ecr.{region}.on.aws``): the registry's account and
 region are read from it, so a registry in another account or region than the
 tracking store is looked up where it is. A tag is mutable (``:latest`` is
 pushed again by the next build); a digest names one image for ever. When a
@@ -30,8 +31,11 @@ PIN_MODES = ("tag+digest", "digest", "off")
 DEFAULT_PIN = "tag+digest"
 SHORT_DIGEST = 12  # hex characters shown, as `docker images` does
 
+REGION = r"[a-z]+(?:-[a-z]+)+-\d+"
+# {account}.dkr.ecr[-fips].{region}.amazonaws.com[.cn]; dual-stack: {account}.dkr-ecr[-fips].{region}.on.aws
 ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z]+(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$"
+    rf"^(?P<account>\d{{12}})\.(?:dkr\.ecr(?:-fips)?\.(?P<region>{REGION})\.amazonaws\.com(?:\.cn)?"
+    rf"|dkr-ecr(?:-fips)?\.(?P<dual_stack_region>{REGION})\.on\.aws)$"
 )
 # ECR's own rules: lowercase path components separated by '/', tags of 1-128 characters.
 ECR_PATH = re.compile(
@@ -69,19 +73,22 @@ class EcrImage:
         return f"ECR repository '{self.repository}' (registry {self.account}, {self.region})"
 
     def pinned(self, digest: str, mode: str = DEFAULT_PIN) -> str:
-        """The URI pinned to ``digest``: ``…/repo:tag@digest`` or (mode ``digest``) ``…/repo@digest``."""
-        if self.digest or mode == "off":
+        """The URI pinned to ``digest``: ``…/repo:tag@digest`` or (mode ``digest``) ``…/repo@digest``.
+
+        A URI that carries a digest already keeps it (and, but in mode ``digest``, its tag).
+        """
+        if mode == "off":
             return self.uri
         name = f"{self.host}/{self.repository}"
         if mode == "digest":
-            return f"{name}@{digest}"
-        return f"{name}:{self.tag or 'latest'}@{digest}"
+            return f"{name}@{self.digest or digest}"
+        return self.uri if self.digest else f"{name}:{self.tag or 'latest'}@{digest}"
 
 
 def ecr_image(uri: str) -> EcrImage | None:
     """The URI split if it is in ECR, else None. A URI on an ECR host that ECR would refuse is an error."""
     host, slash, path = uri.partition("/")
-    found = ECR_HOST.match(host)
+    found = ECR_HOST.match(host.lower())  # host names are case-insensitive
     if found is None or not slash:
         return None
     parts = ECR_PATH.match(path)
@@ -90,9 +97,8 @@ def ecr_image(uri: str) -> EcrImage | None:
             f"image URI {uri!r} is on an ECR registry but is not a valid ECR image reference: "
             "expected {repository}[:{tag}][@sha256:{digest}] with a lowercase repository name"
         )
-    return EcrImage(
-        uri, host, found["account"], found["region"], parts["repository"], parts["tag"], parts["digest"]
-    )
+    region = found["region"] or found["dual_stack_region"]
+    return EcrImage(uri, host, found["account"], region, parts["repository"], parts["tag"], parts["digest"])
 
 
 def check_pin_mode(mode: str) -> str:

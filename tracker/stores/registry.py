@@ -56,8 +56,9 @@ class ImageRegistry:
                 found.update(_match(batch, self._describe(key, batch)))
             except AwsError as error:
                 if error.code == "RepositoryNotFoundException":
-                    why = f"{images[0].where} does not exist (or may not be read with these credentials)"
-                    return found, {image: why for image in images if image not in found}
+                    why = "does not exist (or may not be read with these credentials)"
+                    absent = [image for image in images if image not in found]
+                    return found, {image: f"{image.reference}: {image.where} {why}" for image in absent}
                 if error.code != "ImageNotFoundException":
                     raise
                 # One missing image fails the whole call: ask for each to name every one missing.

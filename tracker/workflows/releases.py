@@ -29,7 +29,7 @@ from tracker.errors import (
 )
 from tracker.model import schema
 from tracker.model.clock import Clock, iso8601, now
-from tracker.model.images import DEFAULT_PIN, check_pin_mode, ecr_image
+from tracker.model.images import DEFAULT_PIN, EcrImage, check_pin_mode, ecr_image
 from tracker.model.project import Project
 from tracker.model.records import CreatedRelease, DeploymentRow, Release, new_release_id
 from tracker.stores.parameters import ParameterStore, image_parameter
@@ -82,20 +82,29 @@ def publish_image(
 def pin_images(images: dict[str, str], registry: ImageRegistry, pin: str = DEFAULT_PIN) -> dict[str, str]:
     """The images with every ECR tag pinned to the digest it names now (see tracker.model.images).
 
-    Other URIs, URIs that already carry a digest (checked to exist) and every
-    URI with ``pin`` ``off`` (ECR not asked) stay as they are. Refuses with one
-    line naming each service whose tag, digest or repository does not exist.
+    Other URIs, URIs that already carry a digest (checked to exist; mode
+    ``digest`` drops their tag) and every URI with ``pin`` ``off`` (not even
+    parsed: ECR is not asked) stay as they are. Refuses with one line naming
+    each service whose tag, digest or repository does not exist.
     """
-    check_pin_mode(pin)
-    refs = {service: ecr_image(uri) for service, uri in images.items()}
+    if check_pin_mode(pin) == "off":
+        return dict(images)
+    refs = {service: _ecr_image(service, uri) for service, uri in images.items()}
     wanted = [ref for ref in refs.values() if ref is not None]
-    if pin == "off" or not wanted:
+    if not wanted:
         return dict(images)
     found, missing = registry.digests(wanted)
     if missing:
         lines = [f"service {s}: {missing[ref]}" for s, ref in refs.items() if ref in missing]
         raise ImageNotFoundError("; ".join(lines) + "; nothing written")
     return {s: ref.pinned(found[ref], pin) if ref else images[s] for s, ref in refs.items()}
+
+
+def _ecr_image(service_id: str, uri: str) -> EcrImage | None:
+    try:
+        return ecr_image(uri)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"service {service_id}: {error}") from None
 
 
 def discover_services(project: Project, parameters: ParameterStore, label: str = LATEST) -> list[str]:
