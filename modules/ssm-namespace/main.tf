@@ -37,13 +37,9 @@ locals {
   ecr_repositories = var.ecr_repository_arns == null ? ["arn:${data.aws_partition.current.partition}:ecr:*:*:repository/*"] : var.ecr_repository_arns
 }
 
-data "aws_iam_policy_document" "publisher" {
-  statement {
-    sid       = "PublishImages"
-    actions   = ["ssm:PutParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory", "ssm:LabelParameterVersion"]
-    resources = ["${local.images_path}/*"]
-  }
-
+# Looking up ECR images (publish checks that a tag exists, release create pins it to its
+# digest): part of the publisher's and of the deployer's documents; empty with [] repositories.
+data "aws_iam_policy_document" "ecr_lookup" {
   dynamic "statement" {
     for_each = length(local.ecr_repositories) > 0 ? ["ReadImageDigests"] : []
 
@@ -52,6 +48,16 @@ data "aws_iam_policy_document" "publisher" {
       actions   = ["ecr:DescribeImages"]
       resources = local.ecr_repositories
     }
+  }
+}
+
+data "aws_iam_policy_document" "publisher" {
+  source_policy_documents = [data.aws_iam_policy_document.ecr_lookup.json]
+
+  statement {
+    sid       = "PublishImages"
+    actions   = ["ssm:PutParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory", "ssm:LabelParameterVersion"]
+    resources = ["${local.images_path}/*"]
   }
 }
 
@@ -124,23 +130,12 @@ data "aws_iam_policy_document" "reader" {
 }
 
 data "aws_iam_policy_document" "deployer" {
-  source_policy_documents = [data.aws_iam_policy_document.reader.json]
+  source_policy_documents = [data.aws_iam_policy_document.reader.json, data.aws_iam_policy_document.ecr_lookup.json]
 
   statement {
     sid       = "WriteDeployments"
     actions   = ["ssm:PutParameter"]
     resources = ["${local.deployments_path}/*"]
-  }
-
-  # release create pins ECR tags to digests.
-  dynamic "statement" {
-    for_each = length(local.ecr_repositories) > 0 ? ["ReadImageDigests"] : []
-
-    content {
-      sid       = statement.value
-      actions   = ["ecr:DescribeImages"]
-      resources = local.ecr_repositories
-    }
   }
 
   statement {
