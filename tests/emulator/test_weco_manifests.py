@@ -221,10 +221,8 @@ def test_region_flag_wins_over_the_manifest(accounts: dict[str, Any], manifest: 
     assert parameters(account_session(SHOP, "eu-central-1")) == {}
 
 
-def test_the_role_session_names_the_caller_and_is_refreshed(accounts: dict[str, Any]) -> None:
-    from tracker.stores.clients import Clients, Target
-
-    clients = Clients(target=Target(region="eu-central-1", role_arn=f"arn:aws:iam::{SHOP}:role/shop-ci"))
+def count_assume_role(clients: Any) -> list[str]:
+    """A list that gets one entry each time ``clients`` calls STS AssumeRole (through its own method)."""
     fetched: list[str] = []
     assume = clients._assume_role
 
@@ -232,7 +230,15 @@ def test_the_role_session_names_the_caller_and_is_refreshed(accounts: dict[str, 
         fetched.append("assume")
         return assume()
 
-    clients._assume_role = counting  # type: ignore[method-assign]
+    clients._assume_role = counting
+    return fetched
+
+
+def test_the_role_session_names_the_caller_and_is_refreshed(accounts: dict[str, Any]) -> None:
+    from tracker.stores.clients import Clients, Target
+
+    clients = Clients(target=Target(region="eu-central-1", role_arn=f"arn:aws:iam::{SHOP}:role/shop-ci"))
+    fetched = count_assume_role(clients)
     assert clients.identity()["Arn"] == f"arn:aws:sts::{SHOP}:assumed-role/shop-ci/tracker@moto"
     assert clients.requester() == CALLER
     clients.ssm.describe_parameters()
@@ -320,14 +326,7 @@ def test_first_use_from_many_threads_assumes_the_role_once(accounts: dict[str, A
 
     target = Target(region="eu-central-1", role_arn=f"arn:aws:iam::{SHOP}:role/shop-ci", account_id=SHOP)
     clients = Clients(target=target)
-    fetched: list[str] = []
-    assume = clients._assume_role
-
-    def counting() -> dict[str, str]:
-        fetched.append("assume")
-        return assume()
-
-    clients._assume_role = counting  # type: ignore[method-assign]
+    fetched = count_assume_role(clients)
     ParameterStore(clients, writers=8).put_values({f"/shop/x/{i}": "v" for i in range(16)}, "test")
     assert fetched == ["assume"]
     assert len(parameters(account_session(SHOP, "eu-central-1"))) == 16
