@@ -38,7 +38,7 @@ export PATH := $(VENV_BIN):$(PATH)
 # never pasted into the shell command line, and $(value ...) stops make itself
 # from expanding them: quotes, `...` and $(...) stay text.
 LABEL ?= latest
-USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME
+USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME FORCE REASON UNTIL OUT
 $(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
 export $(USER_VARS)
 WHO := --user "$$REQUESTED_BY" --user-name "$$REQUESTED_BY_NAME" --description "$$DESCRIPTION"
@@ -49,6 +49,7 @@ TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deplo
 PY_DIRS := tracker scripts tests bench
 
 .PHONY: help setup test lint fmt store publish release plan deploy promote status demo down emulator \
+	freeze unfreeze pending \
 	bench bench-smoke report reliability image base-image
 
 help: ## List the targets.
@@ -112,19 +113,30 @@ plan: $(SETUP_DONE) ## What deploy would do, changing nothing: make plan ENV=pro
 	@test -n "$$ENV" || { echo "usage: make plan ENV=prod [RELEASE=<id|prefix|latest>]" >&2; exit 2; }
 	$(TRACKER) terraform plan "$$ENV" $${RELEASE:+"$$RELEASE"} --root $(ROOT) $(WHO)
 
-deploy: $(SETUP_DONE) ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|prefix|latest>
+deploy: $(SETUP_DONE) ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|prefix|latest> [FORCE=1 DESCRIPTION=why]
 	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make deploy ENV=stage RELEASE=<id|prefix|latest>" >&2; exit 2; }
-	$(TRACKER) terraform deploy "$$ENV" "$$RELEASE" --root $(ROOT) $(WHO)
+	$(TRACKER) terraform deploy "$$ENV" "$$RELEASE" --root $(ROOT) $(WHO) $${FORCE:+--force}
 
-promote: $(SETUP_DONE) ## Promote through Terraform: make promote FROM=stage TO=prod
+promote: $(SETUP_DONE) ## Promote through Terraform: make promote FROM=stage TO=prod [FORCE=1 DESCRIPTION=why]
 	@test -n "$$FROM" -a -n "$$TO" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }
-	$(TRACKER) terraform promote "$$FROM" "$$TO" --root $(ROOT) $(WHO)
+	$(TRACKER) terraform promote "$$FROM" "$$TO" --root $(ROOT) $(WHO) $${FORCE:+--force}
 
 status: $(SETUP_DONE) ## What runs where.
 	$(TRACKER) status
 
-report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [OUT=report.html]
-	$(TRACKER) report -o $(or $(OUT),report.html)
+freeze: $(SETUP_DONE) ## Freeze an environment: make freeze ENV=prod REASON="incident 42" [UNTIL=2026-12-01T09:00:00Z]
+	@test -n "$$ENV" -a -n "$$REASON" || { echo "usage: make freeze ENV=prod REASON=text [UNTIL=iso8601]" >&2; exit 2; }
+	$(TRACKER) freeze "$$ENV" --reason "$$REASON" $${UNTIL:+--until "$$UNTIL"} --user "$$REQUESTED_BY" --user-name "$$REQUESTED_BY_NAME"
+
+unfreeze: $(SETUP_DONE) ## Lift an environment's freeze: make unfreeze ENV=prod [DESCRIPTION=why]
+	@test -n "$$ENV" || { echo "usage: make unfreeze ENV=prod [DESCRIPTION=why]" >&2; exit 2; }
+	$(TRACKER) unfreeze "$$ENV" $(WHO)
+
+pending: $(SETUP_DONE) ## What waits to ship: make pending [ENV=prod] [LABEL=latest] (exit 1 when something waits)
+	$(TRACKER) pending $${ENV:+"$$ENV"} --label "$$LABEL"
+
+report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [OUT=.reports/report.html]
+	$(TRACKER) report -o "$${OUT:-.reports/report.html}"
 
 # The container image: BASE_IMAGE (default: the Containerfile's python:3.11-slim), IMAGE_NAME,
 # IMAGE_SOURCE, ENGINE (podman or docker), IMAGE_BUILD_FLAGS reach scripts/build-image.sh.

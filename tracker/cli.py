@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tracker.model.project import Project, ProjectFile
     from tracker.model.records import DeployResult, Drift, HistoryEntry, Release
     from tracker.stores.clients import Clients
+    from tracker.stores.events import EventBus
     from tracker.stores.parameters import ParameterStore
     from tracker.stores.tracking import TrackingStore
     from tracker.terraform.adapter import EnvironmentRoot
@@ -44,6 +45,12 @@ USER = click.option(
 USER_NAME = click.option("--user-name", help="Display name of --user. Default: the user id.")
 DESCRIPTION = click.option("--description", "-d", default="", help="Why (free text, ≤ 1024 chars).")
 RELEASE_HELP = "RELEASE is an id, a unique prefix of at least 8 characters, or 'latest'."
+FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Deploy even though the environment is frozen or a deployment window closes it; needs "
+    "--description saying why. The record says what it was forced through.",
+)
 
 
 class TrackerGroup(click.Group):
@@ -108,6 +115,10 @@ class Env:
         from tracker.stores.parameters import ParameterStore
 
         return ParameterStore(self.clients)
+
+    def events(self) -> EventBus | None:
+        """The EventBridge bus of TRACKER_EVENT_BUS (checked before anything is written), or None."""
+        return self.settings.events(self.clients)
 
     def user_id(self, user: str | None) -> str:
         if user or self.settings.user:
@@ -626,11 +637,15 @@ def release_list(env: Env, limit: int, output: str) -> None:
 
 
 def report_deploy(result: DeployResult, output: str) -> None:
+    for message in result.warnings:
+        warn(message)
     if output == "json":
         emit_json(result.as_dict())
         return
     verb = "deployed" if result.recorded else "already deployed (nothing recorded; SSM checked)"
     click.echo(f"{verb}: release {result.release.release_id} -> {result.environment_id}")
+    if result.forced:
+        click.echo(f"forced through {result.forced}")
     emit_images(result.images)
     if result.superseded_by:
         click.echo(
@@ -643,6 +658,7 @@ def report_deploy(result: DeployResult, output: str) -> None:
 @click.argument("release_id")
 @click.argument("environment_id")
 @DESCRIPTION
+@FORCE
 @USER
 @USER_NAME
 @OUTPUT
@@ -652,6 +668,7 @@ def deploy(
     release_id: str,
     environment_id: str,
     description: str,
+    force: bool,
     user: str | None,
     user_name: str | None,
     output: str,
@@ -666,6 +683,7 @@ def deploy(
     Examples:
       tracker deploy 3f1c9b9e stage --description "Testing sprint 12"
       tracker deploy latest stage
+      tracker deploy latest prod --force --description "hotfix for incident 42"
     """
     from tracker.workflows.deployments import deploy as do_deploy
 
@@ -677,6 +695,8 @@ def deploy(
         environment_id,
         requested_by=env.person(user, user_name),
         description=description,
+        force=force,
+        events=env.events(),
     )
     report_deploy(result, output)
 
@@ -685,6 +705,7 @@ def deploy(
 @click.argument("from_environment")
 @click.argument("to_environment")
 @DESCRIPTION
+@FORCE
 @USER
 @USER_NAME
 @OUTPUT
@@ -694,6 +715,7 @@ def promote(
     from_environment: str,
     to_environment: str,
     description: str,
+    force: bool,
     user: str | None,
     user_name: str | None,
     output: str,
@@ -714,6 +736,8 @@ def promote(
         to_environment,
         requested_by=env.person(user, user_name),
         description=description,
+        force=force,
+        events=env.events(),
     )
     report_deploy(result, output)
 
@@ -722,13 +746,15 @@ def promote(
 @OUTPUT
 @pass_env
 def status(env: Env, output: str) -> None:
-    """Per environment: the release it runs and that release's images.
+    """Per environment: the release it runs, its images, who deployed it when and why, and freezes.
+
+    An environment that is frozen (tracker freeze) or that a deployment window
+    of the manifest closes now says so, even with nothing deployed yet.
 
     \b
     Example:
       tracker status --output json
     """
-    from tracker.model.clock import iso8601
     from tracker.workflows.audit import status as do_status
 
     project = env.project()
@@ -739,13 +765,32 @@ def status(env: Env, output: str) -> None:
             if project.ecs_services
             else {}
         )
-        emit_json({s.environment_id: {"release_id": s.release_id, "images": s.images, **ecs} for s in found})
+        emit_json({s.environment_id: {**s.as_dict(), **ecs} for s in found})
         return
     if not found:
         click.echo("nothing deployed yet")
     for s in found:
-        click.echo(f"{s.environment_id}: release {s.release_id} (deployed {iso8601(s.deployed_at)})")
+        if s.release_id is None:
+            click.echo(f"{s.environment_id}: nothing deployed yet")
+        else:
+            last = s.last or {}
+            when = last.get("date_requested") or _iso(s.deployed_at)
+            who = f" by {last['requested_by']['name']}" if last.get("requested_by") else ""
+            why = f" — {last['description']}" if last.get("description") else ""
+            click.echo(f"{s.environment_id}: release {s.release_id} (deployed {when}{who}){why}")
+        if s.freeze is not None:
+            click.echo(f"  FROZEN: {s.freeze.describe()}")
+        if s.closed is not None:
+            click.echo(f"  CLOSED: {s.closed}")
+        if last_forced := (s.last or {}).get("forced"):
+            click.echo(f"  forced through {last_forced}")
         emit_images(s.images, ecs=project.ecs_services)
+
+
+def _iso(moment: float | None) -> str:
+    from tracker.model.clock import iso8601
+
+    return iso8601(moment) if moment else "?"
 
 
 def _history_text(entries: list[HistoryEntry], show_env: bool) -> None:
@@ -754,7 +799,16 @@ def _history_text(entries: list[HistoryEntry], show_env: bool) -> None:
     for e in entries:
         where = f"{e.environment['id']}  " if show_env else ""
         why = f" — {e.description}" if e.description else ""
-        click.echo(f"{e.date_requested}  {where}{e.release_id}  by {e.requested_by['name']}{why}")
+        if e.kind != "deployment":
+            until = f" until {e.until}" if e.until else ""
+            click.echo(f"{e.date_requested}  {where}{e.kind.upper()}{until}  by {e.requested_by['name']}{why}")
+            continue
+        marks = "".join(
+            f"  [{mark}]" for mark, shown in (("rollback", e.rollback_from), ("forced", e.forced)) if shown
+        )
+        click.echo(f"{e.date_requested}  {where}{e.release_id}{marks}  by {e.requested_by['name']}{why}")
+        if e.forced:
+            click.echo(f"    forced through {e.forced}")
         emit_images(e.images, indent="    ")
 
 
@@ -765,10 +819,12 @@ def _history_text(entries: list[HistoryEntry], show_env: bool) -> None:
 @OUTPUT
 @pass_env
 def history(env: Env, environment_id: str | None, all_environments: bool, limit: int, output: str) -> None:
-    """Deployments, newest first: release, images, who, when and why.
+    """Deployments, freezes and unfreezes, newest first: release, images, who, when and why.
 
+    Rollbacks and deployments forced through a freeze or window are marked.
     Reads the latest-deployments index and stops as soon as the LIMIT newest
-    are certain (no table scan).
+    are certain (no table scan); the freezes come from the environment's
+    state item. An environment the manifest does not declare is refused.
 
     \b
     Examples:
@@ -787,19 +843,82 @@ def history(env: Env, environment_id: str | None, all_environments: bool, limit:
 
 
 @cli.command()
-@click.argument("a")
-@click.argument("b")
+@click.argument("environment_id", required=False)
+@click.option("--label", "-l", default="latest", show_default=True, help="Image label CI publishes to.")
+@pin_option("How label images are compared: pinned as 'release create' would pin them.")
 @OUTPUT
 @pass_env
-def diff(env: Env, a: str, b: str, output: str) -> None:
-    """Compare the images of A and B (each an environment or a release id, prefix or 'latest').
+def pending(env: Env, environment_id: str | None, label: str, pin: str | None, output: str) -> None:
+    """What waits to ship: per service, the label's image, the newest release's, and what runs.
 
+    Marks images published at the label but in no release yet ("release
+    create" would take them: ECR tags are pinned first, so a tag pushed again
+    counts), and images of the newest release that ENVIRONMENT_ID (without it:
+    every declared environment) does not run. Exit 0 when nothing waits, 1 when
+    something does (a CI gate), 2 on error.
+
+    \b
+    Examples:
+      tracker pending prod
+      tracker pending --output json
+    """
+    from tracker.workflows.pending import pending as do_pending
+
+    try:
+        project, store = env.project(), env.store()
+        found = do_pending(
+            project,
+            store,
+            env.parameters(),
+            environment_id,
+            label=label,
+            pin=pin or env.settings.pin_images,
+        )
+    except TrackerError as error:
+        exit_with(str(error), 2)  # 1 means "something waits"
+    if output == "json":
+        emit_json(found.as_dict())
+    else:
+        _pending_text(found)
+    sys.exit(1 if found.waiting else 0)
+
+
+def _pending_text(found: Any) -> None:
+    from tracker.model.images import display
+    from tracker.model.records import short_id
+
+    newest = found.newest_release_id
+    click.echo(f"label {found.label}; newest release {newest or '(none yet)'}")
+    for environment, release_id in found.environments.items():
+        click.echo(f"  {environment} runs {release_id or 'nothing yet'}")
+    for s in found.services:
+        click.echo(f"{s.service}:")
+        mark = "  <- published, not released" if s.unreleased else ""
+        click.echo(f"  label {found.label:<10} {display(s.label_image) if s.label_image else '(none)'}{mark}")
+        release = f"release {short_id(newest)}" if newest else "release"
+        click.echo(f"  {release:<16} {display(s.release_image) if s.release_image else '(none)'}")
+        for environment, image in s.deployed.items():
+            mark = "  <- released, not deployed" if environment in s.undeployed else ""
+            click.echo(f"  {environment:<16} {display(image) if image else '(nothing)'}{mark}")
+    click.echo("something waits to ship" if found.waiting else "nothing waits: everything published is released and deployed")
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@OUTPUT
+@pass_env
+def diff(env: Env, source: str, target: str, output: str) -> None:
+    """What TARGET would change to if it took SOURCE's images (as `promote SOURCE TARGET` would).
+
+    SOURCE and TARGET are each an environment or a release id, prefix or
+    'latest'. Each changed service reads `TARGET: now → after (from SOURCE)`.
     Exit code 0 when they run the same images, 1 when they differ, 2 on error.
 
     \b
     Examples:
-      tracker diff stage prod           # what would promoting stage to prod change?
-      tracker diff prod latest          # what would deploying the newest release to prod change?
+      tracker diff stage prod           # what would promoting stage to prod change in prod?
+      tracker diff latest prod          # what would deploying the newest release to prod change?
     """
     from tracker.model.images import display
     from tracker.model.records import compare_images
@@ -807,25 +926,34 @@ def diff(env: Env, a: str, b: str, output: str) -> None:
 
     try:
         project, store = env.project(), env.store()
-        label_a, images_a = resolve_images(project, store, a)
-        label_b, images_b = resolve_images(project, store, b)
+        label_source, images_source = resolve_images(project, store, source)
+        label_target, images_target = resolve_images(project, store, target)
     except TrackerError as error:
         exit_with(str(error), 2)  # like diff(1): 1 means "they differ", so errors are 2
-    changes = compare_images(images_a, images_b)
+    changes = compare_images(images_target, images_source)  # from what TARGET has, to SOURCE's
     differ = any(c.change != "same" for c in changes)
     if output == "json":
         emit_json(
-            {"from": label_a, "to": label_b, "differ": differ, "services": [c.as_dict() for c in changes]}
+            {
+                "source": label_source,
+                "target": label_target,
+                "differ": differ,
+                "services": [c.as_dict() for c in changes],
+            }
         )
     else:
-        click.echo(f"from {label_a}")
-        click.echo(f"to   {label_b}")
+        click.echo(f"what {target} would change to take {source}'s images:")
+        click.echo(f"  source {source}: {label_source}")
+        click.echo(f"  target {target}: {label_target}")
         width = max((len(c.service) for c in changes), default=0)
         for c in changes:
             if c.change == "same":
                 click.echo(f"  {c.service.ljust(width)}  same     {display(c.after)}")
             else:
-                click.echo(f"  {c.service.ljust(width)}  {c.change.ljust(7)}  {c.describe()}")
+                click.echo(
+                    f"  {c.service.ljust(width)}  {c.change.ljust(7)}  "
+                    f"{target}: {display(c.before)} → {display(c.after)} (from {source})"
+                )
     sys.exit(1 if differ else 0)
 
 
@@ -833,6 +961,7 @@ def diff(env: Env, a: str, b: str, output: str) -> None:
 @click.argument("environment_id")
 @click.option("--to", "to_release", help="Release to roll back to (id, prefix; default: the previous one).")
 @DESCRIPTION
+@FORCE
 @USER
 @USER_NAME
 @OUTPUT
@@ -842,6 +971,7 @@ def rollback(
     environment_id: str,
     to_release: str | None,
     description: str,
+    force: bool,
     user: str | None,
     user_name: str | None,
     output: str,
@@ -866,8 +996,98 @@ def rollback(
         requested_by=env.person(user, user_name),
         to_release=to_release,
         description=description,
+        force=force,
+        events=env.events(),
     )
     report_deploy(result, output)
+
+
+@cli.command()
+@click.argument("environment_id")
+@click.option("--reason", "-r", required=True, help="Why (free text, ≤ 1024 chars): shown to whoever is refused.")
+@click.option(
+    "--until",
+    help="When the freeze ends by itself (ISO 8601, e.g. 2026-12-01T09:00:00Z; without an offset, UTC). "
+    "Default: until `tracker unfreeze`.",
+)
+@USER
+@USER_NAME
+@OUTPUT
+@pass_env
+def freeze(
+    env: Env,
+    environment_id: str,
+    reason: str,
+    until: str | None,
+    user: str | None,
+    user_name: str | None,
+    output: str,
+) -> None:
+    """Freeze ENVIRONMENT_ID: deploy, promote and rollback to it are refused until it is unfrozen.
+
+    Refused with one line naming the reason, who froze it and since when, from
+    the CLI, make and Terraform alike; `--force --description WHY` deploys
+    anyway and the record says it was forced through the freeze. Freezing a
+    frozen environment replaces its reason and end. The freeze is in the
+    deployments table beside the environment's row, and every deployment's
+    transaction checks it. Logged in `tracker history`.
+
+    \b
+    Examples:
+      tracker freeze prod --reason "incident 42: payments are failing"
+      tracker freeze prod --reason "end-of-year freeze" --until 2027-01-04T09:00:00Z
+    """
+    from tracker.workflows.freezes import freeze as do_freeze
+
+    project = env.project()
+    events = env.events()
+    chosen, warnings = do_freeze(
+        project,
+        env.store(),
+        environment_id,
+        reason=reason,
+        requested_by=env.person(user, user_name),
+        until=until,
+        events=events,
+    )
+    for message in warnings:
+        warn(message)
+    if output == "json":
+        emit_json({"environment_id": environment_id, "freeze": chosen.as_dict()})
+    else:
+        click.echo(f"{environment_id}: {chosen.describe()}")
+
+
+@cli.command()
+@click.argument("environment_id")
+@DESCRIPTION
+@USER
+@USER_NAME
+@pass_env
+def unfreeze(env: Env, environment_id: str, description: str, user: str | None, user_name: str | None) -> None:
+    """Lift the freeze of ENVIRONMENT_ID (refused, writing nothing, if it is not frozen).
+
+    Deployment windows of the manifest still apply. Logged in `tracker history`.
+
+    \b
+    Example:
+      tracker unfreeze prod --description "incident 42 resolved"
+    """
+    from tracker.workflows.freezes import unfreeze as do_unfreeze
+
+    project = env.project()
+    events = env.events()
+    warnings = do_unfreeze(
+        project,
+        env.store(),
+        environment_id,
+        requested_by=env.person(user, user_name),
+        description=description,
+        events=events,
+    )
+    for message in warnings:
+        warn(message)
+    click.echo(f"{environment_id}: unfrozen")
 
 
 def _report_drift(drifts: list[Drift], output: str, verb: str) -> None:
@@ -946,15 +1166,14 @@ def report(env: Env, fmt: str, out: str | None, limit: int) -> None:
       tracker report -o release-report.html
       tracker report --output markdown >> "$GITHUB_STEP_SUMMARY"
     """
-    from tracker.report import collect, render_html, render_markdown
-    from tracker.workflows.audit import status as do_status
-    from tracker.workflows.history import history as do_history
+    from tracker.report import gather, render_html, render_markdown
 
-    project, store = env.project(), env.store()
-    data = collect(project, do_status(project, store), do_history(project, store, None, limit))
+    project = env.project()
+    data = gather(project, env.store(), env.parameters(), limit=limit, pin=env.settings.pin_images)
     text = render_html(data) if fmt == "html" else render_markdown(data)
     if out:
         try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
             with open(out, "w", encoding="utf-8") as file:
                 file.write(text)
         except OSError as error:
@@ -1015,9 +1234,14 @@ def _run_stack(
     from tracker.model import schema
     from tracker.model.project import resolve_path
 
+    from tracker.workflows.freezes import check_force
+
     project = env.project()
     project.environment(environment_id)
     schema.check_text("description", options["description"], schema.limit("description"))
+    if options.get("force"):
+        check_force(True, options["description"])
+        extra = {**extra, "force": "true"}  # only when given: a root without `force` keeps working
     if extra.get("release_id"):
         schema.check_release_ref(extra["release_id"])
     if extra.get("from_environment"):
@@ -1050,6 +1274,13 @@ def _tracker_environment(settings: Settings) -> dict[str, str]:
     return {ENVIRONMENT[name]: str(value) for name, value in values.items() if value}
 
 
+TF_FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Deploy through a freeze or closed window (the root's `force` variable); needs --description.",
+)
+
+
 def _terraform_command(function: Any) -> Any:
     for option in (BACKEND, STATE_DIR, ROOT, USER_NAME, USER, DESCRIPTION):
         function = option(function)
@@ -1059,6 +1290,7 @@ def _terraform_command(function: Any) -> Any:
 @terraform.command("deploy")
 @click.argument("environment_id")
 @click.argument("release_id")
+@TF_FORCE
 @_terraform_command
 def terraform_deploy(env: Env, environment_id: str, release_id: str, **options: Any) -> None:
     """terraform apply of ROOT for ENVIRONMENT_ID with RELEASE_ID (id, prefix or 'latest').
@@ -1073,6 +1305,7 @@ def terraform_deploy(env: Env, environment_id: str, release_id: str, **options: 
 @terraform.command("promote")
 @click.argument("from_environment")
 @click.argument("to_environment")
+@TF_FORCE
 @_terraform_command
 def terraform_promote(env: Env, from_environment: str, to_environment: str, **options: Any) -> None:
     """terraform apply of ROOT for TO_ENVIRONMENT with the release FROM_ENVIRONMENT runs.

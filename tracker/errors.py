@@ -117,6 +117,18 @@ class ReleaseBusyError(ConcurrentDeploymentError):
     """
 
 
+class EnvironmentFrozenError(TrackerError):
+    """The environment is frozen (tracker freeze): nothing is deployed to it unless forced."""
+
+
+class EnvironmentClosedError(TrackerError):
+    """A deployment window of the manifest closes the environment now: nothing is deployed unless forced."""
+
+
+class NotFrozenError(TrackerError):
+    """Unfreezing an environment that is not frozen."""
+
+
 class PartialDeploymentError(TrackerError):
     """The deployment is recorded but SSM was not fully written."""
 

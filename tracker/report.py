@@ -42,6 +42,16 @@ def collect(
     }
 
 
+def gather(
+    project: Project, store: Any, parameters: Any, *, limit: int = 20, pin: str = "tag+digest"
+) -> dict[str, Any]:
+    """Everything the report shows, read from the store (see ``collect``)."""
+    from tracker.workflows.audit import status
+    from tracker.workflows.history import history
+
+    return collect(project, status(project, store), history(project, store, None, limit))
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     envs, status = data["environments"], data["status"]
     lines = [

@@ -12,6 +12,7 @@
 | latest-deployments GSI | ``TRACKER_LATEST_DEPLOYMENTS_INDEX`` | ``latest_deployments``, else by key schema |
 | who requests | ``TRACKER_USER`` | the AWS caller identity |
 | pin ECR images to digests | ``TRACKER_PIN_IMAGES`` (``tag+digest``, ``digest``, ``off``) | ``tag+digest`` |
+| EventBridge bus for events | ``TRACKER_EVENT_BUS`` (a name or ARN) | none: no events |
 
 The library below never reads the environment for these: what a store or a
 workflow uses is what it was given.
@@ -35,6 +36,7 @@ from tracker.stores.tracking import (
 
 if TYPE_CHECKING:
     from tracker.model.project import Project
+    from tracker.stores.events import EventBus
 
 ENVIRONMENT = {
     "project_file": "TRACKER_PROJECT_FILE",
@@ -47,6 +49,7 @@ ENVIRONMENT = {
     "latest_deployments_index": "TRACKER_LATEST_DEPLOYMENTS_INDEX",
     "user": "TRACKER_USER",
     "pin_images": "TRACKER_PIN_IMAGES",
+    "event_bus": "TRACKER_EVENT_BUS",
 }
 
 
@@ -65,6 +68,7 @@ class Settings:
     latest_deployments_index: str | None = None
     user: str | None = None
     pin_images: str = "tag+digest"  # tracker.model.images.PIN_MODES
+    event_bus: str | None = None  # EventBridge bus name or ARN; None: no events
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] = os.environ, **given: str | None) -> Settings:
@@ -106,6 +110,15 @@ class Settings:
 
     def clients(self, project: Project) -> Clients:
         return Clients(target=self.target(project))
+
+    def events(self, clients: Clients) -> EventBus | None:
+        """The EventBridge bus deployments and freezes are announced on (None: not configured)."""
+        if not self.event_bus:
+            return None
+        from tracker.stores.events import EventBus, check_bus
+
+        check_bus(self.event_bus)
+        return EventBus(clients, self.event_bus)
 
     def tracking_store(self, clients: Clients) -> TrackingStore:
         return TrackingStore(

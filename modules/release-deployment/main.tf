@@ -13,7 +13,9 @@ locals {
 
 # The deployment plan: which release (an id, a prefix, `latest`, or what
 # from_environment runs), that it belongs to the project and has an image for
-# every service, what the environment runs now and what will change.
+# every service, what the environment runs now and what will change. A
+# deployment to a frozen environment, or one a deployment window closes, fails
+# here (the plan) with the tracker's one line, unless var.force.
 # Read-only: Terraform runs it on every plan and refresh. Null query values
 # are dropped, so the tracker's own settings (TRACKER_* variables) apply.
 data "external" "plan" {
@@ -25,6 +27,7 @@ data "external" "plan" {
     environment       = var.environment
     release_id        = var.release_id
     from_environment  = var.from_environment
+    force             = var.force ? "true" : null
     releases_table    = var.releases_table_name
     deployments_table = var.deployments_table_name
   }
@@ -71,6 +74,8 @@ resource "terraform_data" "record" {
         TRACKER_REQUESTED_BY      = var.requested_by
         TRACKER_REQUESTED_BY_NAME = var.requested_by_name
         TRACKER_DESCRIPTION       = var.description
+        TRACKER_FORCE             = var.force ? "1" : null
+        TRACKER_EVENT_BUS         = var.event_bus
         TRACKER_RELEASES_TABLE    = var.releases_table_name
         TRACKER_DEPLOYMENTS_TABLE = var.deployments_table_name
       } : name => value if value != null

@@ -86,3 +86,16 @@ variable "deployments_table_name" {
   type        = string
   default     = null
 }
+
+variable "force" {
+  description = "Deploy even though the environment is frozen (`tracker freeze`) or a deployment window of the manifest closes it. Needs a `description` saying why; the deployment's record says what it was forced through."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "event_bus" {
+  description = "EventBridge bus (name or ARN) the recorder sends the `Deployment` event to. `null`: `TRACKER_EVENT_BUS` in Terraform's environment, else no event."
+  type        = string
+  default     = null
+}

@@ -20,5 +20,6 @@ module "release" {
   requested_by      = var.requested_by
   requested_by_name = var.requested_by_name
   description       = var.description
+  force             = var.force
   tracker_command   = var.tracker_command
 }

@@ -49,3 +49,9 @@ variable "tracker_command" {
   type        = list(string)
   default     = ["tracker"]
 }
+
+variable "force" {
+  description = "Deploy through a freeze or a closed deployment window (needs a `description` saying why; recorded as forced)."
+  type        = bool
+  default     = false
+}

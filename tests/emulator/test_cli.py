@@ -106,7 +106,8 @@ def test_history_diff_and_rollback(tracker: Tracker) -> None:
         "feeding": "same",
         "hatching": "changed",
     }
-    assert [s for s in changed["services"] if s["service"] == "hatching"][0]["from"].endswith(":v1")
+    hatching = [s for s in changed["services"] if s["service"] == "hatching"][0]
+    assert hatching["from"].endswith(":v2") and hatching["to"].endswith(":v1")  # prod now, then r1's
 
     rolled = tracker.json("rollback", "stage", "-d", "v2 crashes")
     assert rolled["release_id"] == r1

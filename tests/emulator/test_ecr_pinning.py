@@ -97,8 +97,8 @@ def test_text_output_shows_the_tag_and_a_short_digest(tracker: Tracker, ecr: Any
         assert short["hatching"] in text
         assert digests["hatching"] not in text  # the whole digest is for JSON, not for reading
     assert short_new["feeding"] in status
-    diff = tracker("diff", "prod", "stage", code=1).stdout
-    assert f"{short['hatching']} -> {short_new['hatching']}" in diff
+    diff = tracker("diff", "stage", "prod", code=1).stdout
+    assert f"prod: {short['hatching']} → {short_new['hatching']} (from stage)" in diff
     report = tracker("report", "--output", "markdown").stdout
     assert f"`v1@{digests['hatching'][7:19]}`" in report and f"`v1@{again['hatching'][7:19]}`" in report
     assert f"@{again['hatching'][7:19]}" in tracker("report").stdout  # the HTML page too

@@ -144,7 +144,9 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
     assert "dev_dave" in by_name["/bugfarm_73649/images/latest/hatching"]
 
     status = json.loads(ok(tracker(bugfarm_file, "status", "--output", "json")))
-    assert status == {
-        "prod": {"release_id": release_id, "images": RFC_IMAGES},
-        "stage": {"release_id": release_id, "images": RFC_IMAGES},
+    assert {env: (s["release_id"], s["images"]) for env, s in status.items()} == {
+        "prod": (release_id, RFC_IMAGES),
+        "stage": (release_id, RFC_IMAGES),
     }
+    assert status["prod"]["requested_by"] == {"id": "ops_ophelia", "name": "Ophelia Oppenheimer"}
+    assert status["prod"]["freeze"] is None

@@ -42,6 +42,7 @@ from tracker.errors import (
     UnknownServiceError,
 )
 from tracker.model import schema
+from tracker.model.windows import Window, parse_windows
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
 FORMATS = ("json", "yaml")
@@ -76,7 +77,7 @@ _PROJECT_KEYS = {
     *UNUSED_PROJECT_KEYS,
 }
 _REPOSITORY_KEYS = {"id", "name", "services", *UNUSED_REPOSITORY_KEYS}
-_ENVIRONMENT_KEYS = {"id", "name"}
+_ENVIRONMENT_KEYS = {"id", "name", "windows"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Project:
     ecs_services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Keys accepted but not acted on (weco-deploy's namespace...), as written; shown by `tracker projects`.
     unused: dict[str, Any] = field(default_factory=dict)
+    # Deployment windows per environment id (tracker.model.windows), for environments declaring some.
+    windows: dict[str, tuple[Window, ...]] = field(default_factory=dict)
 
     @property
     def service_ids(self) -> list[str]:
@@ -132,6 +135,7 @@ class Project:
                 for k, v in self.services.items()
             ],
             "environments": environments if self.environments is not None else None,
+            "windows": {k: [w.as_dict() for w in v] for k, v in self.windows.items()},
             "role_arn": self.role_arn,
             "account_id": self.account_id,
             "region": self.region,
@@ -314,8 +318,10 @@ def _rfc_project(document: Any, source: str) -> Project:
     header = document["project"]
     check_role_account(f"{source} is invalid: project", header.get("role_arn"), header.get("account_id"))
     environments = None
+    windows: dict[str, tuple[Window, ...]] = {}
     if "environments" in document:
         environments = _unique(source, "environment", document["environments"])
+        windows = _windows(f"{source} is invalid: environments", document["environments"])
     return Project(
         id=header["id"],
         name=header["name"],
@@ -324,7 +330,17 @@ def _rfc_project(document: Any, source: str) -> Project:
         role_arn=header.get("role_arn"),
         account_id=header.get("account_id"),
         region=header.get("aws_region_name"),
+        windows=windows,
     )
+
+
+def _windows(where: str, entries: list[dict[str, Any]]) -> dict[str, tuple[Window, ...]]:
+    """Each environment's parsed windows, for those declaring any."""
+    return {
+        entry["id"]: parse_windows(entry["windows"], f"{where}[{position}]")
+        for position, entry in enumerate(entries)
+        if entry.get("windows")
+    }
 
 
 def _weco_projects(document: Any, source: str) -> ProjectFile:
@@ -382,6 +398,7 @@ class _Reader:
             region=region or other,
             ecs_services=ecs,
             unused=unused,
+            windows=_windows(f"{self.source} is invalid: {pid}.environments", config.get("environments") or []),
         )
 
     def repositories(

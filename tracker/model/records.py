@@ -77,6 +77,49 @@ class DeploymentRow:
         return (self.release_id, self.version)
 
 
+@dataclass
+class Freeze:
+    """An environment's freeze: no deployment, promotion or rollback to it (unless forced) while active."""
+
+    reason: str
+    requested_by: dict[str, str]
+    since: str  # ISO 8601, UTC
+    until: str | None = None  # ISO 8601, UTC; None: until `tracker unfreeze`
+
+    def active(self, moment: float) -> bool:
+        from tracker.model.clock import epoch
+
+        return self.until is None or epoch(self.until) > moment
+
+    def describe(self) -> str:
+        """``frozen by Ophelia since 2026-11-27T18:00:00.000Z (until ...): "incident 42"``."""
+        until = f" until {self.until}" if self.until else ""
+        return f"frozen by {self.requested_by['name']} since {self.since}{until}: \"{self.reason}\""
+
+    def refusal(self, environment_id: str) -> str:
+        """The one line a deployment to the frozen environment is refused with."""
+        return (
+            f"environment '{environment_id}' is {self.describe()}; nothing was recorded "
+            "(to deploy anyway: --force with --description saying why)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EnvironmentState:
+    """The environment's state item: its freeze, the log of freezes, and events not yet delivered."""
+
+    environment_id: str
+    freeze: Freeze | None = None
+    log: list[dict[str, Any]] = field(default_factory=list)  # freeze/unfreeze entries, oldest first
+    undelivered: list[dict[str, Any]] = field(default_factory=list)  # {detail_type, detail, error}
+
+    def active_freeze(self, moment: float) -> Freeze | None:
+        return self.freeze if self.freeze is not None and self.freeze.active(moment) else None
+
+
 @dataclass(frozen=True)
 class ImageChange:
     """One service's image before and after a deployment (or between two environments)."""
@@ -165,10 +208,17 @@ class DeployResult:
     environment_id: str
     recorded: bool  # False: the environment already ran this release; only SSM was converged
     superseded_by: str | None = None  # a later deployment won the environment meanwhile
+    entry: dict[str, Any] | None = None  # the manifest entry recorded (None: nothing recorded)
+    warnings: list[str] = field(default_factory=list)  # e.g. an event that was not sent
 
     @property
     def images(self) -> dict[str, str]:
         return self.release.images
+
+    @property
+    def forced(self) -> str | None:
+        """What the deployment was forced through (a freeze, a window), if anything."""
+        return self.entry.get("forced") if self.entry else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -176,6 +226,7 @@ class DeployResult:
             "environment_id": self.environment_id,
             "recorded": self.recorded,
             "superseded_by": self.superseded_by,
+            "forced": self.forced,
             "images": self.images,
         }
 
@@ -188,14 +239,18 @@ class CreatedRelease:
 
 @dataclass
 class HistoryEntry:
-    """One deployment, as ``history`` lists it."""
+    """One deployment (or, with ``kind`` freeze/unfreeze, a freeze lifted or set), as ``history`` lists it."""
 
-    release_id: str
+    release_id: str  # "" for a freeze or unfreeze
     environment: dict[str, str]
     date_requested: str
     requested_by: dict[str, str]
     description: str
     images: dict[str, str]
+    kind: str = "deployment"  # or "freeze", "unfreeze"
+    forced: str | None = None  # what a deployment was forced through
+    rollback_from: str | None = None  # the release a rollback replaced
+    until: str | None = None  # a freeze's end
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,12 +258,30 @@ class HistoryEntry:
 
 @dataclass
 class EnvironmentStatus:
-    """What an environment runs now."""
+    """What an environment runs now (release_id None: nothing yet), and whether it takes deployments."""
 
     environment_id: str
-    release_id: str
+    release_id: str | None
     images: dict[str, str]
-    deployed_at: float
+    deployed_at: float | None
+    freeze: Freeze | None = None
+    closed: str | None = None  # a deployment window closes it now: which, and when it opens
+    last: dict[str, Any] | None = None  # the manifest entry of its current deployment (who, when, why)
+
+    def as_dict(self) -> dict[str, Any]:
+        from tracker.model.clock import iso8601
+
+        last = self.last or {}
+        return {
+            "release_id": self.release_id,
+            "images": self.images,
+            "deployed_at": iso8601(self.deployed_at) if self.deployed_at else None,
+            "requested_by": last.get("requested_by"),
+            "description": last.get("description"),
+            "forced": last.get("forced"),
+            "freeze": self.freeze.as_dict() if self.freeze else None,
+            "closed": self.closed,
+        }
 
 
 @dataclass

@@ -270,6 +270,8 @@ _KEYWORDS: dict[str, Callable[[Any, Any, str], bool]] = {
     "items": lambda a, v, b: not isinstance(v, list) or all(quick_valid(a, i, b) for i in v),
     "anyOf": lambda a, v, b: any(quick_valid(s, v, b) for s in a),
     "minItems": lambda a, v, b: not isinstance(v, list) or len(v) >= a,
+    "maxItems": lambda a, v, b: not isinstance(v, list) or len(v) <= a,
+    "enum": lambda a, v, b: any(type(v) is type(x) and v == x for x in a),
     "minLength": _string_check(lambda a, v: len(v) >= a),
     "maxLength": _string_check(lambda a, v: len(v) <= a),
     "pattern": _string_check(lambda a, v: python_pattern(a).search(v) is not None),

@@ -13,7 +13,13 @@ become the library's named exceptions here and nowhere else.
   module's); a table created by other tooling is searched for the indexes with
   those key schemas, or the names come from the settings.
 * deployments: ``project_id`` (hash), ``environment_id`` (range), ``release_id``,
-  and the bookkeeping of :class:`~tracker.model.records.DeploymentRow`.
+  and the bookkeeping of :class:`~tracker.model.records.DeploymentRow`. Beside
+  each environment's row, its *state item* (``environment_id`` =
+  ``{environment}#state``; ``#`` never occurs in an environment id): the
+  environment's ``freeze`` (and ``frozen_until``, unix seconds), the ``log`` of
+  freezes and unfreezes, and events not yet ``undelivered`` to EventBridge. A
+  deployment's transaction checks the freeze (a ConditionCheck on that item),
+  so no deployment is recorded after a freeze has been.
 """
 
 from __future__ import annotations
@@ -27,13 +33,15 @@ from typing import TYPE_CHECKING, Any
 from tracker.errors import (
     AwsError,
     ConcurrentDeploymentError,
+    EnvironmentFrozenError,
+    NotFrozenError,
     ManifestTooLargeError,
     MissingTableError,
     ReleaseBusyError,
     ReleaseNotFoundError,
     WrongProjectError,
 )
-from tracker.model.records import DeploymentRow, Release
+from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, Release
 from tracker.stores.clients import Clients, call
 
 if TYPE_CHECKING:
@@ -53,6 +61,7 @@ INDEX_KEYS = {
 ITEM_LIMIT = 400 * 1024  # DynamoDB's maximum item size, in bytes
 BATCH_KEYS = 100  # BatchGetItem takes at most 100 keys
 BATCH_ROUNDS = 8  # BatchGetItem calls per request before giving up on UnprocessedKeys
+STATE_SUFFIX = "#state"  # environment_id of an environment's state item: "{environment}#state"
 Item = dict[str, Any]
 
 
@@ -128,6 +137,21 @@ def row_from_item(item: Item) -> DeploymentRow:
         deployed_at=plain.get("deployed_at", 0),
         version=int(plain.get("version", 0)),
         previous_release_id=plain.get("previous_release_id"),
+    )
+
+
+def is_state_item(item: Item) -> bool:
+    return str(item["environment_id"]["S"]).endswith(STATE_SUFFIX)
+
+
+def state_from_item(item: Item) -> EnvironmentState:
+    plain = deserialize(item)
+    freeze = plain.get("freeze")
+    return EnvironmentState(
+        environment_id=plain["environment_id"].removesuffix(STATE_SUFFIX),
+        freeze=Freeze(**freeze) if freeze else None,
+        log=plain.get("log", []),
+        undelivered=plain.get("undelivered", []),
     )
 
 
@@ -411,18 +435,119 @@ class TrackingStore:
 
     def list_deployments(self, project_id: str) -> list[DeploymentRow]:
         """Every environment's row for the project (one Query on the hash key)."""
+        return self.list_environments(project_id)[0]
+
+    def list_environments(self, project_id: str) -> tuple[list[DeploymentRow], dict[str, EnvironmentState]]:
+        """Every environment's row and state item (freeze...) for the project: one Query, both kinds."""
         rows: list[DeploymentRow] = []
+        states: dict[str, EnvironmentState] = {}
         for page in self._pages(
             TableName=self.deployments_table,
             KeyConditionExpression="project_id = :p",
             ExpressionAttributeValues={":p": {"S": project_id}},
             ConsistentRead=True,
         ):
-            rows.extend(row_from_item(item) for item in page)
-        return rows
+            for item in page:
+                if is_state_item(item):
+                    state = state_from_item(item)
+                    states[state.environment_id] = state
+                elif "release_id" in item:
+                    rows.append(row_from_item(item))
+        return rows, states
+
+    # -- environment state: freezes, and events to deliver again --------------------------------
+    def _state_key(self, project_id: str, environment_id: str) -> dict[str, Any]:
+        return {
+            "project_id": {"S": project_id},
+            "environment_id": {"S": f"{environment_id}{STATE_SUFFIX}"},
+        }
+
+    def get_state(self, project_id: str, environment_id: str) -> EnvironmentState:
+        """The environment's state item (an empty state when it has none)."""
+        response = self._call(
+            lambda: self._db.get_item(
+                TableName=self.deployments_table,
+                Key=self._state_key(project_id, environment_id),
+                ConsistentRead=True,
+            ),
+            "reading the environment's freeze",
+        )
+        item = response.get("Item")
+        return state_from_item(item) if item else EnvironmentState(environment_id)
+
+    def set_freeze(
+        self, project_id: str, environment_id: str, freeze: Freeze | None, log_entry: dict[str, Any]
+    ) -> None:
+        """Freeze (or, with None, unfreeze) the environment and log it, in one UpdateItem.
+
+        Unfreezing is conditioned on a freeze being there: two people lifting
+        the same freeze log one unfreeze, and the other is told it was not frozen.
+        """
+        values: dict[str, Any] = {":entry": {"L": [serialize({"e": log_entry})["e"]]}, ":empty": {"L": []}}
+        log = "log = list_append(if_not_exists(log, :empty), :entry)"
+        if freeze is None:
+            update, condition = f"SET {log} REMOVE freeze, frozen_until", "attribute_exists(freeze)"
+        else:
+            values[":f"] = serialize({"f": freeze.as_dict()})["f"]
+            update, condition = f"SET {log}, freeze = :f", None
+            if freeze.until:
+                from tracker.model.clock import epoch
+
+                values[":u"] = serialize({"u": epoch(freeze.until)})["u"]
+                update = f"SET {log}, freeze = :f, frozen_until = :u"
+            else:
+                update += " REMOVE frozen_until"
+        kwargs: dict[str, Any] = {
+            "TableName": self.deployments_table,
+            "Key": self._state_key(project_id, environment_id),
+            "UpdateExpression": update,
+            "ExpressionAttributeValues": values,
+        }
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        try:
+            call(lambda: self._db.update_item(**kwargs), "recording the freeze")
+        except AwsError as error:
+            if error.code == "ConditionalCheckFailedException":
+                raise NotFrozenError(f"environment '{environment_id}' is not frozen; nothing was written") from error
+            raise self._translated(error) from error
+
+    def add_undelivered(self, project_id: str, environment_id: str, event: dict[str, Any]) -> None:
+        """Keep an event EventBridge did not take, for `verify` to report and `repair` to send again."""
+        self._call(
+            lambda: self._db.update_item(
+                TableName=self.deployments_table,
+                Key=self._state_key(project_id, environment_id),
+                UpdateExpression="SET undelivered = list_append(if_not_exists(undelivered, :empty), :e)",
+                ExpressionAttributeValues={
+                    ":e": {"L": [serialize({"e": event})["e"]]},
+                    ":empty": {"L": []},
+                },
+            ),
+            "keeping the undelivered event",
+        )
+
+    def drop_undelivered(self, project_id: str, environment_id: str, count: int) -> None:
+        """Forget the ``count`` undelivered events just sent again (if no other was added meanwhile)."""
+        self._call(
+            lambda: self._db.update_item(
+                TableName=self.deployments_table,
+                Key=self._state_key(project_id, environment_id),
+                UpdateExpression="REMOVE undelivered",
+                ConditionExpression="size(undelivered) = :n",
+                ExpressionAttributeValues={":n": {"N": str(count)}},
+            ),
+            "forgetting the delivered events",
+        )
 
     def record_deployment(
-        self, release: Release, entry: dict[str, Any], deployed_at: float, previous: DeploymentRow | None
+        self,
+        release: Release,
+        entry: dict[str, Any],
+        deployed_at: float,
+        previous: DeploymentRow | None,
+        *,
+        guard: bool = True,
     ) -> DeploymentRow:
         """Append ``entry`` to the manifest and point the environment at the release, atomically.
 
@@ -430,7 +555,10 @@ class TrackingStore:
         ``deployed_at``) and the deployments row put, conditioned on the row
         being the one we read (``previous``) so that of two racing deployments
         exactly one wins; the loser gets ConcurrentDeploymentError and nothing
-        of it is written.
+        of it is written. With ``guard`` (unless forced), a ConditionCheck on the
+        environment's state item refuses the whole transaction while a freeze
+        is active (EnvironmentFrozenError), so a freeze recorded a moment
+        earlier always wins.
         """
         grown = dict(release.as_row(), deployed_at=deployed_at)
         grown["release_manifest"] = dict(release.release_manifest, deployments=[*release.deployments, entry])
@@ -444,10 +572,12 @@ class TrackingStore:
             previous_release_id=previous.release_id if previous else None,
         )
         items = [self._append_entry(release, entry, deployed_at), self._put_row(row, previous)]
+        if guard:
+            items.append(self._not_frozen(release.project_id, row.environment_id, deployed_at))
         try:
             call(lambda: self._db.transact_write_items(TransactItems=items), "recording the deployment")
         except AwsError as error:
-            raise self._refusal(error, release.release_id, row.environment_id) from error
+            raise self._refusal(error, release, row.environment_id, deployed_at) from error
         return row
 
     def _append_entry(
@@ -492,11 +622,30 @@ class TrackingStore:
             put["ExpressionAttributeValues"] = {":v": {"N": str(previous.version)}}
         return {"Put": put}
 
-    def _refusal(self, error: AwsError, release_id: str, environment_id: str) -> Exception:
+    def _not_frozen(self, project_id: str, environment_id: str, at: float) -> TransactWriteItemTypeDef:
+        """A ConditionCheck: the environment has no freeze, or one that ended by ``at``."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.deployments_table,
+                "Key": self._state_key(project_id, environment_id),
+                "ConditionExpression": "attribute_not_exists(freeze) OR frozen_until <= :at",
+                "ExpressionAttributeValues": {":at": serialize({"at": at})["at"]},
+            }
+        }
+
+    def _refusal(self, error: AwsError, release: Release, environment_id: str, at: float) -> Exception:
         """What a refused deployment transaction means, as one of the library's errors."""
         if error.code != "TransactionCanceledException":
             return self._translated(error)
+        release_id = release.release_id
         reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+            freeze = self.get_state(release.project_id, environment_id).active_freeze(at)
+            return EnvironmentFrozenError(
+                freeze.refusal(environment_id)
+                if freeze
+                else f"environment '{environment_id}' was frozen a moment ago; nothing was recorded"
+            )
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             return ConcurrentDeploymentError(
                 f"environment '{environment_id}' was changed by another deployment while this one "

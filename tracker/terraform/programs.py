@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping
 
-from tracker.errors import QueryError, TrackerError, exit_with
+from tracker.errors import QueryError, TrackerError, exit_with, warn
 from tracker.model.records import DeploymentPlan
 from tracker.settings import Settings
 from tracker.stores.clients import Clients
@@ -33,7 +34,15 @@ SETTING_KEYS = (
     "latest_releases_index",
     "latest_deployments_index",
 )
-QUERY_KEYS = {"project_file", "project_id", "environment", "release_id", "from_environment", *SETTING_KEYS}
+QUERY_KEYS = {
+    "project_file",
+    "project_id",
+    "environment",
+    "release_id",
+    "from_environment",
+    "force",
+    *SETTING_KEYS,
+}
 REQUIRED_KEYS = ("project_file", "environment")
 
 
@@ -71,14 +80,24 @@ def resolve(
         **{k: query.get(k) for k in ("project_file", *SETTING_KEYS)},
     )
     project = settings.load_project()
+    store = settings.tracking_store(clients or settings.clients(project))
     plan = plan_deployment(
         project,
-        settings.tracking_store(clients or settings.clients(project)),
+        store,
         query["environment"],
         query.get("release_id") or None,
         from_environment=query.get("from_environment") or None,
     )
+    if plan.release is not None and not plan.already_deployed and not _true(query.get("force")):
+        # A frozen (or window-closed) environment fails the plan, not only the apply.
+        from tracker.workflows.freezes import check_open
+
+        check_open(project, store, plan.environment_id, time.time())
     return plan_result(plan)
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def plan_result(plan: DeploymentPlan) -> dict[str, str]:
@@ -119,9 +138,14 @@ def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
         need("TRACKER_ENVIRONMENT"),
         requested_by=person(user, environ.get("TRACKER_REQUESTED_BY_NAME") or None),
         description=environ.get("TRACKER_DESCRIPTION", ""),
+        force=_true(environ.get("TRACKER_FORCE")),
+        events=settings.events(clients),
     )
+    for message in result.warnings:
+        warn(message)
     verb = "recorded deployment of" if result.recorded else "already recorded:"
-    return f"{verb} release {result.release.release_id} to {result.environment_id}"
+    forced = f" (forced through {result.forced})" if result.forced else ""
+    return f"{verb} release {result.release.release_id} to {result.environment_id}{forced}"
 
 
 def resolve_main() -> None:

@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from tracker.errors import InvalidInputError, ReleaseNotFoundError
 from tracker.model import schema
+from tracker.model.clock import Clock, epoch
 from tracker.model.project import Project
 from tracker.model.records import Drift, EnvironmentStatus, Release
 from tracker.stores.parameters import ParameterStore, deployment_parameter
 from tracker.stores.tracking import TrackingStore
 from tracker.workflows.deployments import converge_parameters, current_row
+from tracker.workflows.freezes import closed_now
 from tracker.workflows.releases import resolve_release
 
 
-def status(project: Project, store: TrackingStore) -> list[EnvironmentStatus]:
-    """Per environment (sorted by id): the release it runs, its images and when it was deployed.
+def status(project: Project, store: TrackingStore, clock: Clock = time.time) -> list[EnvironmentStatus]:
+    """Per environment (sorted by id): the release it runs, its images, when, and whether it is frozen.
 
-    One Query of the deployments table and one BatchGetItem of the releases.
+    One Query of the deployments table (rows and freezes together) and one
+    BatchGetItem of the releases. An environment that is frozen, or closed by a
+    deployment window, is listed even when nothing is deployed to it.
     """
-    rows = store.list_deployments(project.id)
+    moment = clock()
+    rows, states = store.list_environments(project.id)
     found = store.get_releases([r.release_id for r in rows])
-    return [
-        EnvironmentStatus(
-            environment_id=row.environment_id,
-            release_id=row.release_id,
-            images=found[row.release_id].images if row.release_id in found else {},
-            deployed_at=row.deployed_at,
+    by_id = {row.environment_id: row for row in rows}
+    freezes = {e: s.active_freeze(moment) for e, s in states.items() if s.active_freeze(moment)}
+    closed = {e: c.describe() for e in project.windows if (c := closed_now(project, e, moment))}
+    result = []
+    for environment_id in sorted({*by_id, *freezes, *closed}):
+        row = by_id.get(environment_id)
+        release = found.get(row.release_id) if row else None
+        result.append(
+            EnvironmentStatus(
+                environment_id=environment_id,
+                release_id=row.release_id if row else None,
+                images=release.images if release else {},
+                deployed_at=row.deployed_at if row else None,
+                freeze=freezes.get(environment_id),
+                closed=closed.get(environment_id),
+                last=_last_entry(release, environment_id) if release else None,
+            )
         )
-        for row in sorted(rows, key=lambda r: r.environment_id)
-    ]
+    return result
+
+
+def _last_entry(release: Release, environment_id: str) -> dict[str, Any] | None:
+    """The newest entry of ``release``'s manifest for the environment: who deployed it, when, why."""
+    entries = [d for d in release.deployments if d["environment"]["id"] == environment_id]
+    return max(entries, key=lambda d: epoch(d["date_requested"])) if entries else None
 
 
 def resolve_images(project: Project, store: TrackingStore, ref: str) -> tuple[str, dict[str, str]]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import (
     ConcurrentDeploymentError,
@@ -42,8 +43,12 @@ from tracker.model.project import Project
 from tracker.model.records import DeploymentPlan, DeploymentRow, DeployResult, Release
 from tracker.stores.parameters import ParameterStore, deployment_parameter
 from tracker.stores.tracking import TrackingStore
+from tracker.workflows.freezes import check_force, gate, send
 from tracker.workflows.history import iter_history
 from tracker.workflows.releases import find_release, resolve_release
+
+if TYPE_CHECKING:
+    from tracker.stores.events import EventBus
 
 CONVERGE_ROUNDS = 10
 RELEASE_BUSY_ROUNDS = 20  # parallel deployments of one release: each round, at least one records
@@ -116,21 +121,41 @@ def deploy(
     description: str = "",
     from_environment: str | None = None,
     clock: Clock = time.time,
+    force: bool = False,
+    events: EventBus | None = None,
+    rollback_from: str | None = None,
 ) -> DeployResult:
     """Deploy a release (or what ``from_environment`` runs) to an environment; idempotent.
 
     Deploying what the environment already runs records nothing and only makes
     SSM match. DynamoDB: one BatchGetItem (two for a promotion), one
-    TransactWriteItems, one GetItem after the SSM writes. SSM: one PutParameter
-    per service, a few concurrently.
+    TransactWriteItems (which also checks the environment's freeze), one
+    GetItem after the SSM writes. SSM: one PutParameter per service, a few
+    concurrently. A frozen environment, or one a deployment window closes, is
+    refused unless ``force`` (with a description): the entry then says what it
+    was forced through. With ``events``, one PutEvents after SSM is written.
     """
     schema.check_text("description", description, schema.limit("description"))
-    plan, chosen, token, recorded = _plan_and_record(
-        project, store, environment_id, release, from_environment, requested_by, description, clock
-    )
-    winner = _converge_or_explain(project, store, parameters, plan, token, requested_by["id"])
+    check_force(force, description)
+    request = Request(requested_by, description, clock, force, rollback_from)
+    plan, chosen, token, entry = _plan_and_record(project, store, environment_id, release, from_environment, request)
+    try:
+        winner = _converge_or_explain(project, store, parameters, plan, token, requested_by["id"])
+    finally:
+        warnings = _announce(project, store, events, plan, chosen, entry)
     superseded = winner if winner != chosen.release_id else None
-    return DeployResult(chosen, environment_id, recorded, superseded)
+    return DeployResult(chosen, environment_id, entry is not None, superseded, entry, warnings)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks for a deployment, why, and how (the parts of deploy() every attempt shares)."""
+
+    requested_by: dict[str, str]
+    description: str
+    clock: Clock
+    force: bool = False
+    rollback_from: str | None = None
 
 
 def _plan_and_record(
@@ -139,11 +164,9 @@ def _plan_and_record(
     environment_id: str,
     release: str | None,
     from_environment: str | None,
-    requested_by: dict[str, str],
-    description: str,
-    clock: Clock,
-) -> tuple[DeploymentPlan, Release, tuple[str, int], bool]:
-    """The plan, its release, the row token to converge on, and whether anything was recorded."""
+    request: Request,
+) -> tuple[DeploymentPlan, Release, tuple[str, int], dict[str, Any] | None]:
+    """The plan, its release, the row token to converge on, and the entry recorded (None: nothing)."""
     attempt = 0
     while True:
         plan = plan_deployment(
@@ -154,14 +177,10 @@ def _plan_and_record(
         if plan.already_deployed and plan.row is not None:
             # Already recorded (e.g. a retried Terraform apply after a failed SSM
             # write): record nothing, only make SSM match.
-            return plan, plan.release, plan.row.token, False
+            return plan, plan.release, plan.row.token, None
         try:
-            return (
-                plan,
-                plan.release,
-                _record(plan, plan.release, store, requested_by, description, clock),
-                True,
-            )
+            token, entry = _record(plan, plan.release, store, project, request)
+            return plan, plan.release, token, entry
         except ReleaseBusyError:
             # The same release went to another environment a moment earlier: read it again
             # (for its newest time) and retry; jitter keeps parallel deployers apart.
@@ -172,31 +191,56 @@ def _plan_and_record(
 
 
 def _record(
-    plan: DeploymentPlan,
-    release: Release,
-    store: TrackingStore,
-    requested_by: dict[str, str],
-    description: str,
-    clock: Clock,
-) -> tuple[str, int]:
+    plan: DeploymentPlan, release: Release, store: TrackingStore, project: Project, request: Request
+) -> tuple[tuple[str, int], dict[str, Any]]:
     """Append the deployment entry and move the environment's row, in one transaction."""
     recorded = [t for t in (release.deployed_at, plan.row.deployed_at if plan.row else None) if t]
-    at = now(clock, after=max(recorded) if recorded else None)
+    at = now(request.clock, after=max(recorded) if recorded else None)
+    forced = gate(project, store, plan.environment_id, at, request.force)
     entry: dict[str, Any] = {
         "environment": plan.environment,
         "date_requested": iso8601(at),
-        "requested_by": requested_by,
-        "description": description,
+        "requested_by": request.requested_by,
+        "description": request.description,
     }
+    if forced:
+        entry["forced"] = forced
+    if request.rollback_from:
+        entry["rollback_from"] = request.rollback_from
     schema.validate(
         "release_manifest",
         dict(release.release_manifest, deployments=[*release.deployments, entry]),
         ReleaseManifestError,
     )
-    token = store.record_deployment(release, entry, at, plan.row).token
+    token = store.record_deployment(release, entry, at, plan.row, guard=not request.force).token
     release.deployments.append(entry)
     release.deployed_at = at
-    return token
+    return token, entry
+
+
+def _announce(
+    project: Project,
+    store: TrackingStore,
+    events: EventBus | None,
+    plan: DeploymentPlan,
+    release: Release,
+    entry: dict[str, Any] | None,
+) -> list[str]:
+    """The Deployment event of a recorded deployment (none when nothing was recorded)."""
+    if events is None or entry is None:
+        return []
+    detail = {
+        "project_id": project.id,
+        "environment_id": plan.environment_id,
+        "release_id": release.release_id,
+        "images": release.images,
+        "requested_by": entry["requested_by"],
+        "description": entry["description"],
+        "date_requested": entry["date_requested"],
+        "previous_release_id": plan.row.release_id if plan.row else None,
+        **{k: entry[k] for k in ("forced", "rollback_from") if k in entry},
+    }
+    return send(store, events, "Deployment", detail)
 
 
 def _converge_or_explain(
@@ -278,6 +322,8 @@ def promote(
     requested_by: dict[str, str],
     description: str = "",
     clock: Clock = time.time,
+    force: bool = False,
+    events: EventBus | None = None,
 ) -> DeployResult:
     """Deploy what ``from_environment`` runs to ``to_environment`` (same release id)."""
     return deploy(
@@ -290,6 +336,8 @@ def promote(
         description=description,
         from_environment=from_environment,
         clock=clock,
+        force=force,
+        events=events,
     )
 
 
@@ -303,8 +351,15 @@ def rollback(
     to_release: str | None = None,
     description: str = "",
     clock: Clock = time.time,
+    force: bool = False,
+    events: EventBus | None = None,
 ) -> DeployResult:
-    """Deploy the release that ran in the environment before the current one (or ``to_release``)."""
+    """Deploy the release that ran in the environment before the current one (or ``to_release``).
+
+    The entry carries ``rollback_from`` (the release rolled back) and a
+    description starting "rollback of ENV from OLD to NEW".
+    """
+    check_force(force, description)
     row = current_row(project, store, environment_id)
     # The row remembers what ran before (a consistent read); rows recorded by
     # older versions fall back to the history.
@@ -335,4 +390,7 @@ def rollback(
         requested_by=requested_by,
         description=f"{note}: {description}" if description else note,
         clock=clock,
+        force=force,
+        events=events,
+        rollback_from=row.release_id,
     )

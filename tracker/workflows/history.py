@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -10,7 +11,7 @@ from tracker.errors import InvalidInputError
 from tracker.model import schema
 from tracker.model.clock import epoch
 from tracker.model.project import Project
-from tracker.model.records import HistoryEntry, Release
+from tracker.model.records import EnvironmentState, HistoryEntry, Release
 from tracker.stores.tracking import TrackingStore
 
 # An entry waiting to be yielded: (time, release id, position in its manifest) orders
@@ -61,12 +62,58 @@ def _history_entry(release: Release, entry: dict[str, Any]) -> HistoryEntry:
         requested_by=entry["requested_by"],
         description=entry["description"],
         images=release.images,
+        forced=entry.get("forced"),
+        rollback_from=entry.get("rollback_from"),
+    )
+
+
+def freeze_entries(project: Project, states: list[EnvironmentState]) -> list[HistoryEntry]:
+    """The freezes and unfreezes logged in environments' state items, newest first."""
+    entries = [
+        HistoryEntry(
+            release_id="",
+            environment=_environment(project, state.environment_id),
+            date_requested=logged["date_requested"],
+            requested_by=logged["requested_by"],
+            description=logged.get("description", ""),
+            images={},
+            kind=logged["action"],
+            until=logged.get("until"),
+        )
+        for state in states
+        for logged in state.log
+    ]
+    return sorted(entries, key=lambda e: (epoch(e.date_requested), e.environment["id"]), reverse=True)
+
+
+def _environment(project: Project, environment_id: str) -> dict[str, str]:
+    return {"id": environment_id, "name": (project.environments or {}).get(environment_id, environment_id)}
+
+
+def iter_timeline(
+    project: Project, store: TrackingStore, environment_id: str | None = None
+) -> Iterator[HistoryEntry]:
+    """Deployments, freezes and unfreezes, newest first (one more read for the freeze log)."""
+    if environment_id is not None:
+        project.environment(environment_id)
+        states = [store.get_state(project.id, environment_id)]
+    else:
+        states = list(store.list_environments(project.id)[1].values())
+    return heapq.merge(
+        iter_history(project, store, environment_id),
+        freeze_entries(project, states),
+        key=lambda e: epoch(e.date_requested),
+        reverse=True,
     )
 
 
 def history(
     project: Project, store: TrackingStore, environment_id: str | None = None, limit: int = 20
 ) -> list[HistoryEntry]:
+    """The ``limit`` newest deployments, freezes and unfreezes (of one environment, or all).
+
+    An environment the manifest does not declare is refused, as ``deploy`` refuses it.
+    """
     if limit < 1:
         raise InvalidInputError("--limit must be at least 1")
-    return list(islice(iter_history(project, store, environment_id), limit))
+    return list(islice(iter_timeline(project, store, environment_id), limit))
