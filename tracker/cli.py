@@ -1132,7 +1132,8 @@ def repair(env: Env, environment_id: str | None, user: str | None, output: str) 
     """Rewrite SSM deployment parameters from the deployments table where they drifted.
 
     The deployments table is the record; SSM follows it. Parameters with no
-    row behind them are reported by verify but never deleted.
+    row behind them are reported by verify but never deleted. With
+    TRACKER_EVENT_BUS, events that were not delivered are sent again.
 
     \b
     Example:
@@ -1140,8 +1141,14 @@ def repair(env: Env, environment_id: str | None, user: str | None, output: str) 
     """
     from tracker.workflows.audit import repair as do_repair
 
+    project = env.project()
     repaired = do_repair(
-        env.project(), env.store(), env.parameters(), environment_id, user_id=env.user_id(user)
+        project,
+        env.store(),
+        env.parameters(),
+        environment_id,
+        user_id=env.user_id(user),
+        events=env.events(),
     )
     _report_drift(repaired, output, "repaired")
 

@@ -231,3 +231,14 @@ def test_a_partial_release_pins_only_the_services_it_takes_from_the_label(tracke
         "hatching": f"{image('hatching', 'v2')}@{hatching}",
         "feeding": image("feeding"),
     }
+
+
+def test_pending_counts_a_tag_pushed_again_as_unreleased(tracker: Tracker, ecr: Any) -> None:
+    publish_all(tracker, ecr, "build-1")
+    tracker("deploy", tracker.json("release", "create")["release_id"], "prod")
+    assert tracker.json("pending", "prod")["waiting"] is False  # exit 0: the label's digests are released
+    again = push(ecr, "hatching", "v1", "hatching-build-2")  # same tag, new image; the label is unchanged
+    found = tracker.json("pending", "prod", code=1)
+    hatching, feeding = found["services"]
+    assert hatching["published_not_released"] is True and hatching["label_image"] == f"{image('hatching')}@{again}"
+    assert feeding["published_not_released"] is False

@@ -453,3 +453,31 @@ def test_a_weco_manifest_deploys_each_project_in_its_own_account_through_make(tf
     store = make("store", f"TF_DIR={tf['root'].parent}", *common, env=env, check=False)
     assert store.returncode != 0 and "holds several projects (shop, reports)" in store.stderr
     assert sorted(p.name for p in (tf["state"] / "store").iterdir()) == ["reports", "shop"]
+
+
+def test_a_frozen_environment_fails_the_plan_and_make_force_deploys_through_it(
+    tf: dict[str, Any], aws: Any
+) -> None:
+    from tracker.model.project import load_project
+    from tracker.stores.tracking import TrackingStore
+    from tracker.workflows.freezes import freeze
+    from tracker.workflows.releases import person
+
+    release_id = seed_release(aws)
+    store = TrackingStore(aws, RELEASES, DEPLOYMENTS)
+    freeze(load_project(BUGFARM), store, "prod", reason="incident 42", requested_by=person("ophelia"))
+    refused = stack(tf, "deploy", "prod", release_id, check=False)
+    assert refused.returncode != 0
+    words = " ".join((refused.stdout + refused.stderr).split())
+    assert "tracker: error: environment 'prod' is frozen by ophelia since" in words
+    assert '"incident 42"; nothing was recorded' in words and "Traceback" not in words
+    assert store.get_deployment("bugfarm_73649", "prod") is None and deployment_params(aws) == {}
+
+    common = [f"ROOT={tf['root']}", f"STATE_DIR={tf['state']}"]
+    env = {**tf["env"], "TRACKER_USER": "ci"}
+    bare = make("deploy", "ENV=prod", "RELEASE=latest", "FORCE=1", *common, env=env, check=False)
+    assert bare.returncode == 2 and "--force needs --description" in bare.stderr
+    make("deploy", "ENV=prod", "RELEASE=latest", "FORCE=1", "DESCRIPTION=hotfix", *common, env=env)
+    entry = release_item(aws, release_id)["release_manifest"]["deployments"][-1]
+    assert entry["description"] == "hotfix" and "incident 42" in entry["forced"]
+    assert deployment_params(aws)["/bugfarm_73649/deployments/prod/hatching"] == RFC_IMAGES["hatching"]

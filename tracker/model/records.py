@@ -293,6 +293,7 @@ class Drift:
     problem: str
     recorded: str | None = None  # image per the deployments table's release
     in_ssm: str | None = None
+    event: dict[str, Any] | None = None  # an event EventBridge did not take: {detail_type, detail, error}
 
     def __str__(self) -> str:
         where = f"{self.environment_id}/{self.service_id}" if self.service_id else self.environment_id

@@ -16,8 +16,9 @@ become the library's named exceptions here and nowhere else.
   and the bookkeeping of :class:`~tracker.model.records.DeploymentRow`. Beside
   each environment's row, its *state item* (``environment_id`` =
   ``{environment}#state``; ``#`` never occurs in an environment id): the
-  environment's ``freeze`` (and ``frozen_until``, unix seconds), the ``log`` of
-  freezes and unfreezes, and events not yet ``undelivered`` to EventBridge. A
+  environment's ``active_freeze`` (and ``frozen_until``, unix seconds), the
+  ``freeze_log`` of freezes and unfreezes, and ``undelivered_events`` (events
+  EventBridge did not take). A
   deployment's transaction checks the freeze (a ConditionCheck on that item),
   so no deployment is recorded after a freeze has been.
 """
@@ -146,12 +147,12 @@ def is_state_item(item: Item) -> bool:
 
 def state_from_item(item: Item) -> EnvironmentState:
     plain = deserialize(item)
-    freeze = plain.get("freeze")
+    freeze = plain.get("active_freeze")
     return EnvironmentState(
         environment_id=plain["environment_id"].removesuffix(STATE_SUFFIX),
         freeze=Freeze(**freeze) if freeze else None,
-        log=plain.get("log", []),
-        undelivered=plain.get("undelivered", []),
+        log=plain.get("freeze_log", []),
+        undelivered=plain.get("undelivered_events", []),
     )
 
 
@@ -484,17 +485,17 @@ class TrackingStore:
         the same freeze log one unfreeze, and the other is told it was not frozen.
         """
         values: dict[str, Any] = {":entry": {"L": [serialize({"e": log_entry})["e"]]}, ":empty": {"L": []}}
-        log = "log = list_append(if_not_exists(log, :empty), :entry)"
+        log = "freeze_log = list_append(if_not_exists(freeze_log, :empty), :entry)"
         if freeze is None:
-            update, condition = f"SET {log} REMOVE freeze, frozen_until", "attribute_exists(freeze)"
+            update, condition = f"SET {log} REMOVE active_freeze, frozen_until", "attribute_exists(active_freeze)"
         else:
             values[":f"] = serialize({"f": freeze.as_dict()})["f"]
-            update, condition = f"SET {log}, freeze = :f", None
+            update, condition = f"SET {log}, active_freeze = :f", None
             if freeze.until:
                 from tracker.model.clock import epoch
 
                 values[":u"] = serialize({"u": epoch(freeze.until)})["u"]
-                update = f"SET {log}, freeze = :f, frozen_until = :u"
+                update = f"SET {log}, active_freeze = :f, frozen_until = :u"
             else:
                 update += " REMOVE frozen_until"
         kwargs: dict[str, Any] = {
@@ -518,7 +519,9 @@ class TrackingStore:
             lambda: self._db.update_item(
                 TableName=self.deployments_table,
                 Key=self._state_key(project_id, environment_id),
-                UpdateExpression="SET undelivered = list_append(if_not_exists(undelivered, :empty), :e)",
+                UpdateExpression=(
+                    "SET undelivered_events = list_append(if_not_exists(undelivered_events, :empty), :e)"
+                ),
                 ExpressionAttributeValues={
                     ":e": {"L": [serialize({"e": event})["e"]]},
                     ":empty": {"L": []},
@@ -533,8 +536,8 @@ class TrackingStore:
             lambda: self._db.update_item(
                 TableName=self.deployments_table,
                 Key=self._state_key(project_id, environment_id),
-                UpdateExpression="REMOVE undelivered",
-                ConditionExpression="size(undelivered) = :n",
+                UpdateExpression="REMOVE undelivered_events",
+                ConditionExpression="size(undelivered_events) = :n",
                 ExpressionAttributeValues={":n": {"N": str(count)}},
             ),
             "forgetting the delivered events",
@@ -628,7 +631,7 @@ class TrackingStore:
             "ConditionCheck": {
                 "TableName": self.deployments_table,
                 "Key": self._state_key(project_id, environment_id),
-                "ConditionExpression": "attribute_not_exists(freeze) OR frozen_until <= :at",
+                "ConditionExpression": "attribute_not_exists(active_freeze) OR frozen_until <= :at",
                 "ExpressionAttributeValues": {":at": serialize({"at": at})["at"]},
             }
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import InvalidInputError, ReleaseNotFoundError
 from tracker.model import schema
@@ -14,6 +14,9 @@ from tracker.stores.parameters import ParameterStore, deployment_parameter
 from tracker.stores.tracking import TrackingStore
 from tracker.workflows.deployments import converge_parameters, current_row
 from tracker.workflows.freezes import closed_now
+
+if TYPE_CHECKING:
+    from tracker.stores.events import EventBus
 from tracker.workflows.releases import resolve_release
 
 
@@ -83,15 +86,18 @@ def verify(
 ) -> list[Drift]:
     """Where the deployments table, the release manifests and SSM disagree.
 
-    Reads: one Query (or GetItem), one BatchGetItem, one GetParametersByPath.
+    Also lists events EventBridge did not take (kept in the environments'
+    state items). Reads: one Query (or two GetItems), one BatchGetItem, one
+    GetParametersByPath.
     """
     if environment_id is not None:
         schema.check_id("environment id", environment_id)
         row = store.get_deployment(project.id, environment_id)
         rows = [row] if row else []
+        states = {environment_id: store.get_state(project.id, environment_id)}
         path = f"/{project.id}/deployments/{environment_id}"
     else:
-        rows = store.list_deployments(project.id)
+        rows, states = store.list_environments(project.id)
         path = f"/{project.id}/deployments"
     found = store.get_releases([r.release_id for r in rows])
     ssm = parameters.get_path_recursive(path)
@@ -101,7 +107,19 @@ def verify(
             _environment_drift(project, row.environment_id, row.release_id, found.get(row.release_id), ssm)
         )
     drifts.extend(_parameters_without_row(project, {r.environment_id for r in rows}, ssm))
+    for env, state in sorted(states.items()):
+        drifts.extend(_undelivered(env, event) for event in state.undelivered)
     return drifts
+
+
+def _undelivered(environment_id: str, event: dict[str, Any]) -> Drift:
+    detail = event.get("detail", {})
+    what = f"release {detail['release_id']}" if detail.get("release_id") else "no release"
+    problem = (
+        f"the {event.get('detail_type')} event of {detail.get('date_requested')} ({what}) was not "
+        f"delivered to EventBridge ({event.get('error')}); `tracker repair` sends it again"
+    )
+    return Drift(environment_id, None, problem, event=event)
 
 
 def _environment_drift(
@@ -150,11 +168,15 @@ def repair(
     environment_id: str | None = None,
     *,
     user_id: str,
+    events: EventBus | None = None,
 ) -> list[Drift]:
     """Rewrite SSM from the deployments table where they disagree; returns what was repaired.
 
     The deployments table is the record; SSM follows it. Parameters with no row
     behind them are reported by ``verify`` but left alone (deleting is a human call).
+    With ``events``, undelivered events are sent again, oldest first, and
+    forgotten once all of an environment's went through (at least once: a
+    subscriber may see one twice).
     """
     drifts = verify(project, store, parameters, environment_id)
     repaired: list[Drift] = []
@@ -163,4 +185,12 @@ def repair(
         release = store.require_release(row.release_id, project.id)
         converge_parameters(project, store, parameters, env, release, row.token, user_id)
         repaired.extend(d for d in drifts if d.environment_id == env and d.recorded is not None)
+    if events is not None:
+        for env in sorted({d.environment_id for d in drifts if d.event is not None}):
+            pending = [d for d in drifts if d.environment_id == env and d.event is not None]
+            for drift in pending:
+                assert drift.event is not None
+                events.send(drift.event["detail_type"], drift.event["detail"])
+            store.drop_undelivered(project.id, env, len(pending))
+            repaired.extend(pending)
     return repaired
