@@ -162,6 +162,17 @@ data "aws_iam_policy_document" "deployer" {
     }
   }
 
+  # Deployments, freezes and unfreezes are announced on the project's event bus, if any.
+  dynamic "statement" {
+    for_each = length(var.event_bus_arns) > 0 ? ["SendTrackerEvents"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["events:PutEvents"]
+      resources = var.event_bus_arns
+    }
+  }
+
   # Deploying a legacy release appends to its manifest (UpdateItem); new
   # releases always get new-style ids, so no PutItem here.
   dynamic "statement" {

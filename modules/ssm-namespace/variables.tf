@@ -47,3 +47,10 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "event_bus_arns" {
+  description = "EventBridge buses the deployer may send the tracker's events to (`events:PutEvents`; e.g. the tracking-store module's `event_bus_arn`). `[]`: no events statement."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

@@ -82,3 +82,12 @@ resource "aws_dynamodb_table" "deployments" {
 
   tags = var.tags
 }
+
+# Optional: the EventBridge bus the tracker announces deployments, freezes and
+# unfreezes on (TRACKER_EVENT_BUS). Subscribers add rules to it (see the README).
+resource "aws_cloudwatch_event_bus" "this" {
+  count = var.create_event_bus ? 1 : 0
+
+  name = var.event_bus_name
+  tags = var.tags
+}

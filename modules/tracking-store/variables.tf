@@ -33,3 +33,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_event_bus" {
+  description = "Create an EventBridge bus for the tracker's events (`Deployment`, `Freeze`, `Unfreeze`; set `TRACKER_EVENT_BUS` to its name or ARN)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "event_bus_name" {
+  description = "Name of the EventBridge bus created with `create_event_bus`."
+  type        = string
+  default     = "release-tracker"
+
+  validation {
+    condition     = can(regex("^[/.\\-_A-Za-z0-9]{1,256}$", var.event_bus_name)) && var.event_bus_name != "default"
+    error_message = "event_bus_name must be 1-256 letters, digits, '.', '-', '_' or '/', and not 'default'."
+  }
+}

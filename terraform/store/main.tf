@@ -26,6 +26,7 @@ module "tracking_store" {
   source = "../../modules/tracking-store"
 
   deletion_protection_enabled = var.deletion_protection_enabled
+  create_event_bus            = var.create_event_bus
   tags                        = { "managed-by" = "terraform", "purpose" = "rfc-013-release-tracking" }
 }
 
@@ -35,4 +36,5 @@ module "namespace" {
   project_id            = var.project_id
   releases_table_arn    = module.tracking_store.releases_table_arn
   deployments_table_arn = module.tracking_store.deployments_table_arn
+  event_bus_arns        = compact([module.tracking_store.event_bus_arn])
 }

@@ -22,3 +22,8 @@ output "reader_policy_json" {
   description = "IAM policy for the project's read-only consumers."
   value       = module.namespace.reader_policy_json
 }
+
+output "event_bus_name" {
+  description = "The tracker's EventBridge bus (TRACKER_EVENT_BUS), when create_event_bus is true."
+  value       = module.tracking_store.event_bus_name
+}

@@ -26,3 +26,9 @@ variable "local_emulator" {
   type        = bool
   default     = false
 }
+
+variable "create_event_bus" {
+  description = "Create the EventBridge bus `release-tracker` for the tracker's events (TRACKER_EVENT_BUS)."
+  type        = bool
+  default     = false
+}

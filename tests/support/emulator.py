@@ -143,11 +143,34 @@ def _stop(state: Path) -> int:
     try:
         pid = int(pid_file.read_text())
         os.killpg(pid, signal.SIGTERM)
-        print(f"emulator: stopped (pid {pid})")
     except (OSError, ValueError):
         print("emulator: not running")
+        pid_file.unlink(missing_ok=True)
+        return 0
+    # Say "stopped" only once the process group is gone (SIGKILL after 10 s).
+    deadline = time.monotonic() + 10
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+        time.sleep(0.05)
+    print(f"emulator: stopped (pid {pid})")
     pid_file.unlink(missing_ok=True)
     return 0
+
+
+def _alive(pid: int) -> bool:
+    """Whether any process of the group ``pid`` is left (not reaped zombies: /proc says Z)."""
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def main() -> int:

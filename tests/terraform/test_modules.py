@@ -481,3 +481,23 @@ def test_a_frozen_environment_fails_the_plan_and_make_force_deploys_through_it(
     entry = release_item(aws, release_id)["release_manifest"]["deployments"][-1]
     assert entry["description"] == "hotfix" and "incident 42" in entry["forced"]
     assert deployment_params(aws)["/bugfarm_73649/deployments/prod/hatching"] == RFC_IMAGES["hatching"]
+
+
+def test_the_store_can_create_the_event_bus_and_the_deployer_may_send_to_it(tf: dict[str, Any]) -> None:
+    env = {**tf["env"], "TF_DATA_DIR": str(tf["tmp"] / "store-data")}
+    terraform(tf["store"], "init", "-input=false", f"-backend-config=path={tf['tmp'] / 's.tfstate'}", env=env)
+    terraform(
+        tf["store"],
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-var=project_id=bugfarm_73649",
+        "-var=create_event_bus=true",
+        env=env,
+    )
+    out = json.loads(terraform(tf["store"], "output", "-json", env=env).stdout)
+    assert out["event_bus_name"]["value"] == "release-tracker"
+    arn = clients().get("events").describe_event_bus(Name="release-tracker")["Arn"]
+    statements = json.loads(out["deployer_policy_json"]["value"])["Statement"]
+    sent = [s for s in statements if s.get("Sid") == "SendTrackerEvents"]
+    assert sent and sent[0]["Action"] == "events:PutEvents" and sent[0]["Resource"] == arn
