@@ -801,7 +801,9 @@ def _history_text(entries: list[HistoryEntry], show_env: bool) -> None:
         why = f" — {e.description}" if e.description else ""
         if e.kind != "deployment":
             until = f" until {e.until}" if e.until else ""
-            click.echo(f"{e.date_requested}  {where}{e.kind.upper()}{until}  by {e.requested_by['name']}{why}")
+            click.echo(
+                f"{e.date_requested}  {where}{e.kind.upper()}{until}  by {e.requested_by['name']}{why}"
+            )
             continue
         marks = "".join(
             f"  [{mark}]" for mark, shown in (("rollback", e.rollback_from), ("forced", e.forced)) if shown
@@ -900,7 +902,11 @@ def _pending_text(found: Any) -> None:
         for environment, image in s.deployed.items():
             mark = "  <- released, not deployed" if environment in s.undeployed else ""
             click.echo(f"  {environment:<16} {display(image) if image else '(nothing)'}{mark}")
-    click.echo("something waits to ship" if found.waiting else "nothing waits: everything published is released and deployed")
+    click.echo(
+        "something waits to ship"
+        if found.waiting
+        else "nothing waits: everything published is released and deployed"
+    )
 
 
 @cli.command()
@@ -1004,7 +1010,9 @@ def rollback(
 
 @cli.command()
 @click.argument("environment_id")
-@click.option("--reason", "-r", required=True, help="Why (free text, ≤ 1024 chars): shown to whoever is refused.")
+@click.option(
+    "--reason", "-r", required=True, help="Why (free text, ≤ 1024 chars): shown to whoever is refused."
+)
 @click.option(
     "--until",
     help="When the freeze ends by itself (ISO 8601, e.g. 2026-12-01T09:00:00Z; without an offset, UTC). "
@@ -1064,7 +1072,9 @@ def freeze(
 @USER
 @USER_NAME
 @pass_env
-def unfreeze(env: Env, environment_id: str, description: str, user: str | None, user_name: str | None) -> None:
+def unfreeze(
+    env: Env, environment_id: str, description: str, user: str | None, user_name: str | None
+) -> None:
     """Lift the freeze of ENVIRONMENT_ID (refused, writing nothing, if it is not frozen).
 
     Deployment windows of the manifest still apply. Logged in `tracker history`.
@@ -1240,7 +1250,6 @@ def _run_stack(
     """Check what can be checked without AWS (before Terraform starts), then plan or apply."""
     from tracker.model import schema
     from tracker.model.project import resolve_path
-
     from tracker.workflows.freezes import check_force
 
     project = env.project()

@@ -240,5 +240,8 @@ def test_pending_counts_a_tag_pushed_again_as_unreleased(tracker: Tracker, ecr: 
     again = push(ecr, "hatching", "v1", "hatching-build-2")  # same tag, new image; the label is unchanged
     found = tracker.json("pending", "prod", code=1)
     hatching, feeding = found["services"]
-    assert hatching["published_not_released"] is True and hatching["label_image"] == f"{image('hatching')}@{again}"
+    assert (
+        hatching["published_not_released"] is True
+        and hatching["label_image"] == f"{image('hatching')}@{again}"
+    )
     assert feeding["published_not_released"] is False

@@ -35,14 +35,18 @@ def forward_to_queue(aws: Any, bus: str) -> str:
     events.create_event_bus(Name=bus)
     queue = sqs.create_queue(QueueName=f"{bus}-queue")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="to-queue", EventBusName=bus, EventPattern=json.dumps({"source": ["release-tracker"]}))
+    events.put_rule(
+        Name="to-queue", EventBusName=bus, EventPattern=json.dumps({"source": ["release-tracker"]})
+    )
     events.put_targets(Rule="to-queue", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     return str(queue)
 
 
 def received(aws: Any, queue: str) -> list[dict[str, Any]]:
     sqs = aws.get("sqs")
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    )
     return [json.loads(m["Body"]) for m in messages]
 
 
@@ -79,18 +83,25 @@ def test_deployments_freezes_and_unfreezes_reach_a_queue_through_a_rule(aws: Any
     assert received(aws, queue) == []
 
 
-def test_an_event_that_cannot_be_sent_is_a_warning_a_finding_and_repairable(aws: Any, bugfarm_file: Path) -> None:
+def test_an_event_that_cannot_be_sent_is_a_warning_a_finding_and_repairable(
+    aws: Any, bugfarm_file: Path
+) -> None:
     tracker = Tracker(bugfarm_file, "not-yet")
     release_id = seed(tracker)
     done = tracker("deploy", release_id, "prod", "-d", "go")
     assert f"deployed: release {release_id} -> prod" in done.stdout
     warning = done.stderr.strip().splitlines()
-    assert len(warning) == 1 and warning[0].startswith("tracker: warning: the Deployment event was not sent (")
+    assert len(warning) == 1 and warning[0].startswith(
+        "tracker: warning: the Deployment event was not sent ("
+    )
     assert "the deployment itself is recorded" in warning[0]
     assert json.loads(tracker("status", "-o", "json").stdout)["prod"]["release_id"] == release_id
 
     found = tracker("verify", code=1).stdout
-    assert "drift: prod: the Deployment event of" in found and f"(release {release_id}) was not delivered" in found
+    assert (
+        "drift: prod: the Deployment event of" in found
+        and f"(release {release_id}) was not delivered" in found
+    )
 
     queue = forward_to_queue(aws, "not-yet")
     assert "repaired: prod: the Deployment event" in tracker("repair").stdout
@@ -98,7 +109,9 @@ def test_an_event_that_cannot_be_sent_is_a_warning_a_finding_and_repairable(aws:
     assert "ok:" in tracker("verify").stdout
 
 
-def test_a_malformed_bus_is_refused_before_anything_is_written(aws: Any, bugfarm_file: Path, state: Any) -> None:
+def test_a_malformed_bus_is_refused_before_anything_is_written(
+    aws: Any, bugfarm_file: Path, state: Any
+) -> None:
     release_id = seed(Tracker(bugfarm_file, None))
     before = state()
     refused = Tracker(bugfarm_file, "no spaces allowed").__call__("deploy", release_id, "prod", code=2)

@@ -59,7 +59,7 @@ def test_frozen_environment_refuses_deploy_promote_and_rollback_and_writes_nothi
     # Other environments are not frozen.
     tracker("rollback", "stage")
     status = tracker("status").stdout
-    assert 'FROZEN: frozen by ophelia since' in status and "incident 42" in status
+    assert "FROZEN: frozen by ophelia since" in status and "incident 42" in status
     assert tracker.json("status")["prod"]["freeze"]["reason"] == "incident 42: payments failing"
 
 
@@ -155,9 +155,19 @@ def test_freeze_until_ends_by_itself(aws: Any, bugfarm_file: Path) -> None:
         clock=lambda: start,
     )
     with pytest.raises(EnvironmentFrozenError, match="until 2030-01-01T13:00:00.000Z"):
-        deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: start + 3599)
+        deploy(
+            project,
+            store,
+            parameters,
+            release_id,
+            "prod",
+            requested_by=person("a"),
+            clock=lambda: start + 3599,
+        )
     assert store.get_deployment(project.id, "prod") is None
-    done = deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: start + 3600)
+    done = deploy(
+        project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: start + 3600
+    )
     assert done.recorded and done.forced is None
 
 
@@ -225,20 +235,26 @@ def test_deny_window_refuses_inside_and_says_when_it_opens(
     project, store, parameters, release_id = seeded(aws, windowed(bugfarm_file, WEEKEND))
     at = epoch(moment)
     if expected is None:
-        assert deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: at).recorded
+        assert deploy(
+            project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: at
+        ).recorded
         return
     with pytest.raises(EnvironmentClosedError) as refused:
         deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: at)
     assert expected in str(refused.value) and "nothing was recorded" in str(refused.value)
     assert store.get_deployment(project.id, "prod") is None
     # stage has no windows
-    assert deploy(project, store, parameters, release_id, "stage", requested_by=person("a"), clock=lambda: at).recorded
+    assert deploy(
+        project, store, parameters, release_id, "stage", requested_by=person("a"), clock=lambda: at
+    ).recorded
 
 
 def test_allow_window_refuses_outside_and_force_records_the_window(aws: Any, bugfarm_file: Path) -> None:
     project, store, parameters, release_id = seeded(aws, windowed(bugfarm_file, WEEKEND, OFFICE))
     monday = epoch("2026-11-30T10:00:00Z")  # after the weekend, but no office hours on Monday
-    with pytest.raises(EnvironmentClosedError, match="outside its allow window 'office hours'.*opens Tue 2026-12-01 09:00"):
+    with pytest.raises(
+        EnvironmentClosedError, match="outside its allow window 'office hours'.*opens Tue 2026-12-01 09:00"
+    ):
         deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: monday)
     friday = epoch("2026-11-27T17:00:00Z")  # inside the weekend: it opens Tuesday, not Monday
     with pytest.raises(EnvironmentClosedError, match="deny window 'weekend'.*opens Tue 2026-12-01 09:00"):
@@ -256,17 +272,23 @@ def test_allow_window_refuses_outside_and_force_records_the_window(aws: Any, bug
     )
     assert forced.forced == f"the {project.windows['prod'][1].describe()}"
     tuesday = epoch("2026-12-01T09:30:00Z")
-    assert deploy(project, store, parameters, release_id, "stage", requested_by=person("a"), clock=lambda: tuesday).recorded
+    assert deploy(
+        project, store, parameters, release_id, "stage", requested_by=person("a"), clock=lambda: tuesday
+    ).recorded
 
 
 def test_cli_refuses_a_closed_window_with_one_line(bugfarm_file: Path, aws: Any, state: Any) -> None:
-    forever = dict(WEEKEND, name="migration", rrule="FREQ=YEARLY;COUNT=1", start="2020-01-01T00:00", duration="P36500D")
+    forever = dict(
+        WEEKEND, name="migration", rrule="FREQ=YEARLY;COUNT=1", start="2020-01-01T00:00", duration="P36500D"
+    )
     tracker = Tracker(windowed(bugfarm_file, forever))
     tracker.publish("v1")
     release_id = tracker.release()
     before = state()
     line = one_error_line(tracker("deploy", release_id, "prod", code=1))
-    assert line.startswith("tracker: error: environment 'prod' takes no deployments now: inside its deny window 'migration'")
+    assert line.startswith(
+        "tracker: error: environment 'prod' takes no deployments now: inside its deny window 'migration'"
+    )
     assert "it opens Fri 2119-12-08 00:00 Europe/London" in line
     assert state() == before
     assert "CLOSED: inside its deny window 'migration'" in tracker("status").stdout

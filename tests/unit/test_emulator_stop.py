@@ -38,7 +38,10 @@ def test_stop_returns_after_the_server_process_has_exited(tmp_path: Path) -> Non
     # At the moment "stopped" is printed, no process of the group is left and the port is free.
     try:
         os.killpg(pid, 0)
-        left = Path(f"/proc/{pid}/stat").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
+        left = (
+            Path(f"/proc/{pid}/stat").exists()
+            and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
+        )
     except ProcessLookupError:
         left = False
     assert not left

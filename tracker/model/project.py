@@ -398,7 +398,9 @@ class _Reader:
             region=region or other,
             ecs_services=ecs,
             unused=unused,
-            windows=_windows(f"{self.source} is invalid: {pid}.environments", config.get("environments") or []),
+            windows=_windows(
+                f"{self.source} is invalid: {pid}.environments", config.get("environments") or []
+            ),
         )
 
     def repositories(

@@ -94,7 +94,7 @@ class Freeze:
     def describe(self) -> str:
         """``frozen by Ophelia since 2026-11-27T18:00:00.000Z (until ...): "incident 42"``."""
         until = f" until {self.until}" if self.until else ""
-        return f"frozen by {self.requested_by['name']} since {self.since}{until}: \"{self.reason}\""
+        return f'frozen by {self.requested_by["name"]} since {self.since}{until}: "{self.reason}"'
 
     def refusal(self, environment_id: str) -> str:
         """The one line a deployment to the frozen environment is refused with."""

@@ -74,7 +74,8 @@ class Window:
     def describe(self) -> str:
         """``deny window 'weekend' (FREQ=WEEKLY;BYDAY=FR from 16:00 for P2DT16H, Europe/London)``."""
         rule = self.rrule.removeprefix("RRULE:")
-        return f"{self.type} window '{self.name}' ({rule} from {self.start[11:16]} for {self.duration}, {self.timezone})"
+        schedule = f"{rule} from {self.start[11:16]} for {self.duration}, {self.timezone}"
+        return f"{self.type} window '{self.name}' ({schedule})"
 
     # -- the schedule ------------------------------------------------------------------------
     def _rule(self) -> Any:
@@ -121,7 +122,9 @@ class Window:
         try:
             self._zone()
         except Exception as error:  # ZoneInfoNotFoundError, ValueError for odd keys
-            raise ValueError(f"unknown time zone {self.timezone!r} (an IANA name such as 'Europe/London')") from error
+            raise ValueError(
+                f"unknown time zone {self.timezone!r} (an IANA name such as 'Europe/London')"
+            ) from error
         if "DTSTART" in self.rrule.upper():
             raise ValueError("rrule must not contain DTSTART: the window's 'start' is its DTSTART")
         try:
@@ -135,7 +138,9 @@ def parse_windows(entries: list[dict[str, Any]], where: str) -> tuple[Window, ..
     windows = []
     names: set[str] = set()
     for position, entry in enumerate(entries):
-        window = Window(**{key: entry[key] for key in ("name", "type", "rrule", "start", "duration", "timezone")})
+        window = Window(
+            **{key: entry[key] for key in ("name", "type", "rrule", "start", "duration", "timezone")}
+        )
         if window.name in names:
             raise ProjectManifestError(f"{where}.windows[{position}]: duplicate window name '{window.name}'")
         names.add(window.name)

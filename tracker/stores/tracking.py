@@ -35,9 +35,9 @@ from tracker.errors import (
     AwsError,
     ConcurrentDeploymentError,
     EnvironmentFrozenError,
-    NotFrozenError,
     ManifestTooLargeError,
     MissingTableError,
+    NotFrozenError,
     ReleaseBusyError,
     ReleaseNotFoundError,
     WrongProjectError,
@@ -487,7 +487,10 @@ class TrackingStore:
         values: dict[str, Any] = {":entry": {"L": [serialize({"e": log_entry})["e"]]}, ":empty": {"L": []}}
         log = "freeze_log = list_append(if_not_exists(freeze_log, :empty), :entry)"
         if freeze is None:
-            update, condition = f"SET {log} REMOVE active_freeze, frozen_until", "attribute_exists(active_freeze)"
+            update, condition = (
+                f"SET {log} REMOVE active_freeze, frozen_until",
+                "attribute_exists(active_freeze)",
+            )
         else:
             values[":f"] = serialize({"f": freeze.as_dict()})["f"]
             update, condition = f"SET {log}, active_freeze = :f", None
@@ -510,7 +513,9 @@ class TrackingStore:
             call(lambda: self._db.update_item(**kwargs), "recording the freeze")
         except AwsError as error:
             if error.code == "ConditionalCheckFailedException":
-                raise NotFrozenError(f"environment '{environment_id}' is not frozen; nothing was written") from error
+                raise NotFrozenError(
+                    f"environment '{environment_id}' is not frozen; nothing was written"
+                ) from error
             raise self._translated(error) from error
 
     def add_undelivered(self, project_id: str, environment_id: str, event: dict[str, Any]) -> None:

@@ -138,7 +138,9 @@ def deploy(
     schema.check_text("description", description, schema.limit("description"))
     check_force(force, description)
     request = Request(requested_by, description, clock, force, rollback_from)
-    plan, chosen, token, entry = _plan_and_record(project, store, environment_id, release, from_environment, request)
+    plan, chosen, token, entry = _plan_and_record(
+        project, store, environment_id, release, from_environment, request
+    )
     try:
         winner = _converge_or_explain(project, store, parameters, plan, token, requested_by["id"])
     finally:
@@ -229,7 +231,7 @@ def _announce(
     """The Deployment event of a recorded deployment (none when nothing was recorded)."""
     if events is None or entry is None:
         return []
-    detail = {
+    detail: dict[str, Any] = {
         "project_id": project.id,
         "environment_id": plan.environment_id,
         "release_id": release.release_id,

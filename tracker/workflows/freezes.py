@@ -42,7 +42,9 @@ def check_force(force: bool, description: str) -> None:
         raise InvalidInputError("--force needs --description saying why the freeze or window is overridden")
 
 
-def gate(project: Project, store: TrackingStore, environment_id: str, moment: float, force: bool) -> str | None:
+def gate(
+    project: Project, store: TrackingStore, environment_id: str, moment: float, force: bool
+) -> str | None:
     """Whether a deployment may be recorded now; with ``force``, what it overrides (None: nothing).
 
     Without force, a window closing the environment refuses here, and a freeze
@@ -163,7 +165,9 @@ def notify(
     return send(store, events, detail_type, detail)
 
 
-def send(store: TrackingStore, events: EventBus | None, detail_type: str, detail: dict[str, Any]) -> list[str]:
+def send(
+    store: TrackingStore, events: EventBus | None, detail_type: str, detail: dict[str, Any]
+) -> list[str]:
     """Send one event; on failure, keep it in the environment's state item and return the warning."""
     if events is None:
         return []

@@ -84,7 +84,12 @@ def same_image(a: str | None, b: str | None) -> bool:
     ea, eb = ecr_image(a), ecr_image(b)
     if ea is None or eb is None or not ea.digest or not eb.digest:
         return False
-    return (ea.account, ea.region, ea.repository, ea.digest) == (eb.account, eb.region, eb.repository, eb.digest)
+    return (ea.account, ea.region, ea.repository, ea.digest) == (
+        eb.account,
+        eb.region,
+        eb.repository,
+        eb.digest,
+    )
 
 
 def pending(
