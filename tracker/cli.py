@@ -1173,10 +1173,25 @@ def repair(env: Env, environment_id: str | None, user: str | None, output: str) 
     help="Self-contained HTML page, or Markdown.",
 )
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
-@click.option("--limit", "-n", default=20, show_default=True, type=int, help="Deployments in the timeline.")
+@click.option(
+    "--limit",
+    "-n",
+    default=20,
+    show_default=True,
+    type=int,
+    help="Timeline entries (deployments and freezes).",
+)
 @pass_env
 def report(env: Env, fmt: str, out: str | None, limit: int) -> None:
-    """A page to look at: environments × services (image tag and release) and recent deployments.
+    """A page to look at: environments, what runs where, what waits, and recent deployments.
+
+    Per environment: the release it runs (full id), when it was deployed (and
+    how long ago), by whom and why, and freezes or closed windows. Then the
+    services × environments grid with verify's drift, what waits to ship
+    (`tracker pending`), and the timeline with the images each deployment
+    changed, rollbacks, forced deployments, freezes. One colour, one meaning
+    (legend on the page). The HTML is one self-contained file (no scripts, no
+    network).
 
     \b
     Examples:

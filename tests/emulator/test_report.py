@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +13,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from tracker.cli import cli
-from tracker.model.records import short_id
+from tracker.model.records import HistoryEntry, short_id
+from tracker.report import LOOKBACK, collect, render_html, render_markdown
 
 REGISTRY = "registry.example"
 CHROMIUM_FLAGS = [
@@ -26,17 +30,19 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def run(project_file: Path, *args: str) -> str:
+STAGE = "Simon's staging sideshow!"
+PROD = "Peters prod palace!"
+
+
+def run(project_file: Path, *args: str, code: int = 0) -> str:
     result = CliRunner().invoke(
         cli, ["--project-file", str(project_file), *args], env={"TRACKER_USER": "ops"}
     )
-    assert result.exit_code == 0, result.output + result.stderr
+    assert result.exit_code == code, result.output + result.stderr
     return result.stdout
 
 
 def seed(project_file: Path) -> tuple[str, str]:
-    import json
-
     for tag in ("v1", "v2"):
         for service in ("hatching", "feeding"):
             run(project_file, "publish", service, f"{REGISTRY}/{service}:{tag}")
@@ -49,6 +55,32 @@ def seed(project_file: Path) -> tuple[str, str]:
     return r1, r2
 
 
+def seed_a_busy_week(aws: Any, project_file: Path) -> tuple[str, str]:
+    """Releases v1 and v2, a rollback, a freeze, a deployment forced through it, v3 unreleased, and drift."""
+    r1, r2 = seed(project_file)
+    run(project_file, "rollback", "stage", "-d", "v2 hatching <i>crashes</i>", "--user-name", "Ophelia Ops")
+    run(project_file, "freeze", "prod", "--reason", "incident 42", "--user-name", "Fred Freezer")
+    run(project_file, "deploy", r2, "prod", "--force", "-d", "hotfix", "--user-name", "Hattie Hotfix")
+    run(project_file, "publish", "hatching", f"{REGISTRY}/hatching:v3")
+    aws.ssm.put_parameter(
+        Name="/bugfarm_73649/deployments/stage/hatching",
+        Value=f"{REGISTRY}/hatching:rogue",
+        Type="String",
+        Overwrite=True,
+    )
+    # What the page must agree with, from the tracker's own commands.
+    assert "hatching" in run(project_file, "pending", code=1)
+    assert "rogue" in run(project_file, "verify", code=1)
+    return r1, r2
+
+
+def section(text: str, heading: str) -> str:
+    """The HTML between an <h2> containing ``heading`` and the next <h2> (or the end)."""
+    start = text.index(heading, text.index("<h2"))
+    end = text.find("<h2", start)
+    return text[start : end if end > 0 else len(text)]
+
+
 def test_html_report_shows_what_runs_where_and_renders(aws: Any, bugfarm_file: Path, tmp_path: Path) -> None:
     r1, r2 = seed(bugfarm_file)
     page = tmp_path / "report.html"
@@ -56,8 +88,8 @@ def test_html_report_shows_what_runs_where_and_renders(aws: Any, bugfarm_file: P
     text = page.read_text()
     for expected in [
         "The Best Bug Farm",
-        "<th>stage</th>",
-        "<th>prod</th>",
+        f"<th>{html.escape(STAGE)}<div",
+        f"<th>{html.escape(PROD)}<div",
         "<th>hatching</th>",
         "<th>feeding</th>",
         ">v1<",
@@ -70,28 +102,12 @@ def test_html_report_shows_what_runs_where_and_renders(aws: Any, bugfarm_file: P
     ]:
         assert expected in text, expected
     # Self-contained: nothing fetched, nothing executed.
-    for forbidden in ["<script", "<link", "src=", "url(", "@import"]:
+    for forbidden in ["<script", "<link", "src=", "url(", "@import", "http://", "https://"]:
         assert forbidden not in text.lower(), forbidden
     # Newest deployment first in the timeline.
-    assert text.index("try v2") < text.index("stage it") < text.index("first &lt;b&gt;")
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is not installed: run `make setup` (it installs Debian's chromium)"
-    shot = tmp_path / "report.png"
-    subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1100,700",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert shot.is_file() and shot.stat().st_size > 0, "chromium produced no screenshot"
+    timeline = section(text, "Recent deployments")
+    assert timeline.index("try v2") < timeline.index("stage it") < timeline.index("first &lt;b&gt;")
+    shot = screenshot(page, tmp_path, "1100,700")
     from PIL import Image
 
     with Image.open(shot) as image:
@@ -100,9 +116,225 @@ def test_html_report_shows_what_runs_where_and_renders(aws: Any, bugfarm_file: P
     assert len(colors) > 50, len(colors)
 
 
+def test_the_report_answers_a_release_manager(aws: Any, bugfarm_file: Path, tmp_path: Path) -> None:
+    r1, r2 = seed_a_busy_week(aws, bugfarm_file)
+    page = tmp_path / "report.html"
+    run(bugfarm_file, "report", "-o", str(page))
+    text = page.read_text()
+
+    # Environments, in the manifest's order, by their names (escaped) and ids.
+    cards = section(text, "Environments")
+    assert cards.index(html.escape(STAGE)) < cards.index(PROD)
+    assert '<span class="id">stage</span>' in cards and '<span class="id">prod</span>' in cards
+    stage, prod = cards.split("<section")[1:]
+    assert html.escape(STAGE) in stage and PROD in prod
+    # Stage runs r1 again (the rollback), prod runs r2 (forced through the freeze): full ids, one click.
+    assert f'<code class="rid">{r1}</code>' in stage and r2 not in stage.split("rollback of")[0]
+    assert f'<code class="rid">{r2}</code>' in prod
+    assert "user-select:all" in text
+    assert re.search(r"\b\d+ s ago\b", stage) and re.search(r"\b\d+ s ago\b", prod)
+    assert "Ophelia Ops" in stage and "v2 hatching &lt;i&gt;crashes&lt;/i&gt;" in stage
+    assert "rollback" in stage
+    assert "Hattie Hotfix" in prod and "hotfix" in prod and ">forced<" in prod
+    # The freeze is on prod's card, with its reason and who froze it; stage is not frozen.
+    assert "frozen" in prod and "incident 42" in prod and "Fred Freezer" in prod
+    assert "k-frozen" in prod and "k-frozen" not in stage
+
+    # The grid: drift on stage/hatching, visible in the cell and listed below.
+    grid = section(text, "What runs where")
+    row = grid[grid.index("<th>hatching</th>") : grid.index("</tr>", grid.index("<th>hatching</th>"))]
+    stage_cell = row.split("<td")[1]
+    assert "k-drift" in stage_cell and ">drift<" in stage_cell and "SSM has rogue" in stage_cell
+    assert f"SSM has {REGISTRY}/hatching:rogue, release {r1} has {REGISTRY}/hatching:v1" in grid
+    assert "k-drift" not in row.split("<td")[2]  # prod's hatching agrees
+    assert "k-differs" in row  # stage runs v1, prod v2
+    assert grid.count("k-drift") >= 2 and 'id="drift"' in grid
+
+    # What waits: hatching v3 at the label is in no release; stage does not run the newest release.
+    waiting = section(text, "Waiting to ship")
+    assert ">v3<" in waiting and "published, not released" in waiting and r2 in waiting
+    assert waiting.count(">waiting<") == 2  # hatching and feeding, in stage
+
+    # The timeline: newest first, with what each deployment changed in its environment.
+    timeline = section(text, "Recent deployments")
+    rows = timeline.split("<tr>")[2:]
+    assert len(rows) == 6, len(rows)  # 5 deployments and the freeze
+    forced, freeze, rollback, try_v2, stage_it, first = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
+    assert "hotfix" in forced and ">forced<" in forced and "incident 42" in forced  # forced through what
+    assert "hatching: v1 → v2" in forced and "feeding: v1 → v2" in forced
+    assert ">freeze<" in freeze and "incident 42" in freeze and "Fred Freezer" in freeze
+    assert ">rollback<" in rollback and "hatching: v2 → v1" in rollback and "feeding: v2 → v1" in rollback
+    assert "try v2" in try_v2 and "hatching: v1 → v2" in try_v2 and ">deployed<" in try_v2
+    assert "stage it" in stage_it and "first deployment" in stage_it
+    assert "first &lt;b&gt;" in first and "first deployment" in first
+    assert "first deployment" not in "".join(rows[:4])
+
+    # The legend lists the colours the page uses, each meaning once.
+    legend = text[text.index('id="legend"') : text.index("</ul>", text.index('id="legend"'))]
+    for meaning in ["differs", "drift", "frozen", "forced", "rollback", "deploy", "waiting"]:
+        assert legend.count(f'k-{meaning}"') == 1, meaning
+    assert "k-none" not in legend and "k-none" not in text.split("</style>")[1]  # everything is deployed
+
+    for forbidden in ["<script", "<link", "src=", "url(", "@import", "http://", "https://", "<i>"]:
+        assert forbidden not in text.lower(), forbidden
+
+    # A real browser renders it: the legend is in the DOM, and the page uses a wide window's width.
+    dom = dump_dom(page, tmp_path)
+    assert 'id="legend"' in dom and "waiting to ship" in dom and "incident 42" in dom
+    shot = screenshot(page, tmp_path, "1600,1000")
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        colors = dict((c, n) for n, c in rgb.getcolors(maxcolors=1_000_000) or [])
+        right = rgb.crop((1200, 0, 1600, 1000)).getcolors(maxcolors=1_000_000) or []
+    assert len(colors) > 100, len(colors)
+    assert len(right) > 20, "nothing drawn in the right quarter of a 1600 px window"
+    for meaning in ["frozen", "drift", "differs"]:  # visible above the fold
+        hex_color = re.search(rf"\.k-{meaning}\{{--c:#([0-9a-f]{{6}})\}}", text)
+        assert hex_color, meaning
+        wanted = tuple(int(hex_color[1][i : i + 2], 16) for i in (0, 2, 4))
+        near = sum(
+            n for c, n in colors.items() if max(abs(a - b) for a, b in zip(c, wanted, strict=True)) < 8
+        )
+        assert near > 50, (meaning, near)
+
+
 def test_markdown_report(aws: Any, bugfarm_file: Path) -> None:
     r1, r2 = seed(bugfarm_file)
     text = run(bugfarm_file, "report", "--output", "markdown")
-    assert "| service | stage | prod |" in text
-    assert f"| hatching | `v2` ({short_id(r2)}) | `v1` ({short_id(r1)}) |" in text
-    assert "| prod | `" in text and "first <b>prod</b> release" in text
+    assert f"| service | {STAGE} (`stage`) | {PROD} (`prod`) | differs between environments |" in text
+    assert f"| hatching | `v2` ({short_id(r2)}) | `v1` ({short_id(r1)}) | yes |" in text
+    assert f"| {PROD} (`prod`) | `{r1}` |" in text and "first <b>prod</b> release" in text
+
+
+def test_markdown_report_says_the_same(aws: Any, bugfarm_file: Path) -> None:
+    r1, r2 = seed_a_busy_week(aws, bugfarm_file)
+    text = run(bugfarm_file, "report", "--output", "markdown")
+    environments, rest = text.split("## What runs where")
+    stage, prod = environments.split(f"| {PROD} (`prod`)")
+    assert f"| {STAGE} (`stage`) | `{r1}` |" in stage and " s ago)" in stage and "Ophelia Ops" in stage
+    assert "**rollback**" in stage and "v2 hatching <i>crashes</i>" in stage
+    assert f"| `{r2}` |" in prod and "Hattie Hotfix" in prod and "**forced** through the freeze" in prod
+    assert "**FROZEN** by Fred Freezer" in prod and "“incident 42”" in prod
+    assert (
+        f"| hatching | `v1` ({short_id(r1)}) **DRIFT**: SSM has `rogue` | `v2` ({short_id(r2)}) | yes |"
+        in rest
+    )
+    assert f"- **stage/hatching: SSM has {REGISTRY}/hatching:rogue, release {r1} has" in rest
+    waiting = rest[rest.index("## Waiting to ship") : rest.index("## Recent")]
+    assert "| hatching | published, not released; released, not deployed to" in waiting
+    assert "`v3`" in waiting and f"newest release `{r2}`" in waiting
+    timeline = rest[rest.index("## Recent") :].splitlines()[4:]
+    assert "deployment forced" in timeline[0] and "`hatching: v1 → v2`" in timeline[0]
+    assert "| freeze |" in timeline[1] and "incident 42" in timeline[1]
+    assert "| rollback |" in timeline[2] and "`hatching: v2 → v1`" in timeline[2]
+    assert "`first deployment`" in timeline[5] and "try v2 <script>" in timeline[3]
+    # With one entry on the page, the forced deployment's predecessor is read further back.
+    newest = run(bugfarm_file, "report", "--output", "markdown", "--limit", "1")
+    timeline = newest[newest.index("## Recent") :].splitlines()[4:]
+    assert len(timeline) == 1 and "`hatching: v1 → v2`" in timeline[0] and "hotfix" in timeline[0]
+
+
+def test_markdown_escapes_pipes(aws: Any, bugfarm_file: Path) -> None:
+    run(bugfarm_file, "publish", "hatching", f"{REGISTRY}/hatching:v1")
+    run(bugfarm_file, "publish", "feeding", f"{REGISTRY}/feeding:v1")
+    release = json.loads(run(bugfarm_file, "release", "create", "-o", "json"))["release_id"]
+    run(bugfarm_file, "deploy", release, "stage", "-d", "a | b")
+    run(bugfarm_file, "freeze", "prod", "--reason", "x | y")
+    text = run(bugfarm_file, "report", "--output", "markdown")
+    assert "a \\| b" in text and "x \\| y" in text and "a | b" not in text
+
+
+def test_a_pending_error_is_shown_not_fatal(aws: Any, bugfarm_file: Path, tmp_path: Path) -> None:
+    """An ECR image at the label that is gone: `pending` fails, the report says why and shows the rest."""
+    r1, _ = seed(bugfarm_file)
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hatching:gone"
+    aws.ssm.put_parameter(
+        Name="/bugfarm_73649/images/latest/hatching", Value=ecr, Type="String", Overwrite=True
+    )
+    failed = CliRunner().invoke(cli, ["--project-file", str(bugfarm_file), "pending"])
+    assert failed.exit_code == 2, failed.output
+    problem = failed.stderr.strip().removeprefix("tracker: error: ")
+    page = tmp_path / "report.html"
+    run(bugfarm_file, "report", "-o", str(page))
+    waiting = section(page.read_text(), "Waiting to ship")
+    assert "Could not tell what waits" in waiting and html.escape(problem) in waiting
+    assert r1 in page.read_text()
+
+
+def deployment(env: str, release: str, tag: str) -> HistoryEntry:
+    return HistoryEntry(
+        release_id=f"bugfarm_73649:{release}",
+        environment={"id": env, "name": env},
+        date_requested="2026-01-01T00:00:00.000Z",
+        requested_by={"id": "ops", "name": "ops"},
+        description="",
+        images={"hatching": f"{REGISTRY}/hatching:{tag}"},
+    )
+
+
+def counted(entries: list[HistoryEntry], read: list[HistoryEntry]) -> Any:
+    for entry in entries:
+        read.append(entry)
+        yield entry
+
+
+def test_the_timeline_reads_back_only_as_far_as_it_must(project: Any) -> None:
+    """The deployment before the oldest one of an environment on the page: found further back, or not."""
+    window = [deployment("prod", "p2", "v2")]
+    stage = [deployment("stage", f"s{i}", "v9") for i in range(200)]
+
+    read: list[HistoryEntry] = []  # prod's previous deployment is the 11th older entry
+    older = stage[:10] + [deployment("prod", "p1", "v1")] + stage[10:]
+    data = collect(project, [], window, older=counted(older, read), now=1.8e9)
+    assert len(read) == 11
+    assert "hatching: v1 → v2" in render_html(data) and "`hatching: v1 → v2`" in render_markdown(data)
+
+    read = []  # none within the budget: said so, and no more than LOOKBACK entries read
+    data = collect(project, [], window, older=counted(stage, read), now=1.8e9)
+    assert len(read) == LOOKBACK
+    assert f"previous deployment not among the {LOOKBACK} entries read further" in render_html(data)
+    assert "first deployment" not in render_html(data)
+
+    read = []  # the history ends first: it was the first deployment there
+    data = collect(project, [], window, older=counted(stage[:5], read), now=1.8e9)
+    assert len(read) == 5 and "first deployment" in render_html(data)
+
+    read = []  # two on the page: the newer compares with the older, only the older reads back
+    two = [deployment("prod", "p3", "v3"), *window]
+    data = collect(project, [], two, older=counted([deployment("prod", "p1", "v1"), *stage], read), now=1.8e9)
+    assert len(read) == 1
+    assert render_html(data).index("hatching: v2 → v3") < render_html(data).index("hatching: v1 → v2")
+
+    read = []  # a page of freezes only: nothing more is read
+    freeze = HistoryEntry(
+        "", {"id": "prod", "name": "prod"}, "2026-01-01T00:00:00.000Z", {}, "", {}, "freeze"
+    )
+    collect(project, [], [freeze], older=counted(stage, read), now=1.8e9)
+    assert read == []
+
+
+def chromium_run(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed: run `make setup` (it installs Debian's chromium)"
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def screenshot(page: Path, tmp_path: Path, size: str) -> Path:
+    shot = tmp_path / f"report-{size.replace(',', 'x')}.png"
+    chromium_run(page, tmp_path, f"--screenshot={shot}", f"--window-size={size}")
+    assert shot.is_file() and shot.stat().st_size > 0, "chromium produced no screenshot"
+    return shot
+
+
+def dump_dom(page: Path, tmp_path: Path) -> str:
+    result = chromium_run(page, tmp_path, "--dump-dom")
+    assert "<body" in result.stdout, result.stderr[-2000:]
+    return result.stdout
