@@ -137,7 +137,8 @@ def test_the_rfc_flow_runs_through_the_images_entrypoint(
     run_entrypoint(image, container, "promote", "stage", "prod")
     status = json.loads(run_entrypoint(image, container, "status", "--output", "json"))
     pinned = {s: f"{uri(DEFAULT_ACCOUNT, REGION, s, 'v1')}@{digests[s]}" for s in SERVICES}
-    assert status["prod"] == {"release_id": release_id, "images": pinned}
+    assert (status["prod"]["release_id"], status["prod"]["images"]) == (release_id, pinned)
+    assert status["prod"]["freeze"] is None
     # Read back without the tracker: SSM for prod, and the deployments table's rows.
     ssm = boto3.client("ssm", region_name=REGION)
     for service in SERVICES:
