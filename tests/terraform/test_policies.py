@@ -339,7 +339,7 @@ def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
     if operation in ("GetParameters", "GetParameter", "PutParameter", "GetParametersByPath"):
         names = params.get("Names") or [params.get("Name") or params["Path"]]
         return [ssm(operation, n) for n in names]
-    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"):
         key = params.get("Key") or params["Item"]
         return [ddb(operation, _table_arn(params["TableName"]), _keys(params["TableName"], [key]))]
     if operation == "BatchGetItem":
