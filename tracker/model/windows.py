@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from tracker.errors import ProjectManifestError
@@ -77,35 +78,41 @@ class Window:
         schedule = f"{rule} from {self.start[11:16]} for {self.duration}, {self.timezone}"
         return f"{self.type} window '{self.name}' ({schedule})"
 
-    # -- the schedule ------------------------------------------------------------------------
+    # -- the schedule (parsed once per window: a refusal follows many occurrences) -----------
+    @cached_property
     def _rule(self) -> Any:
         from dateutil.rrule import rrulestr
 
         return rrulestr(self.rrule.removeprefix("RRULE:"), dtstart=datetime.fromisoformat(self.start))
 
+    @cached_property
     def _zone(self) -> Any:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def _duration(self) -> tuple[timedelta, timedelta]:
+        return parse_duration(self.duration)
+
     def _span(self, local_start: datetime) -> tuple[datetime, datetime]:
         """An occurrence's (start, end) in UTC, from its local wall-clock start."""
-        nominal, exact = parse_duration(self.duration)
-        zone = self._zone()
+        nominal, exact = self._duration
+        zone = self._zone
         begin = local_start.replace(tzinfo=zone).astimezone(UTC)
         end = (local_start + nominal).replace(tzinfo=zone).astimezone(UTC) + exact
         return begin, end
 
     def _local(self, moment: datetime) -> datetime:
         """A UTC time as naive wall-clock time of the window's zone (what the RRULE counts in)."""
-        return moment.astimezone(self._zone()).replace(tzinfo=None)
+        return moment.astimezone(self._zone).replace(tzinfo=None)
 
     def open_span(self, moment: datetime) -> tuple[datetime, datetime] | None:
         """The occurrence (UTC start, end) that contains ``moment``, if any (the one ending last)."""
-        nominal, exact = parse_duration(self.duration)
+        nominal, exact = self._duration
         local = self._local(moment)
         found = None
-        for start in self._rule().between(local - nominal - exact - _HORIZON, local, inc=True):
+        for start in self._rule.between(local - nominal - exact - _HORIZON, local, inc=True):
             begin, end = self._span(start)
             if begin <= moment < end and (found is None or end > found[1]):
                 found = (begin, end)
@@ -113,14 +120,14 @@ class Window:
 
     def next_start(self, moment: datetime) -> datetime | None:
         """The UTC start of the first occurrence after ``moment`` (None: the rule has ended)."""
-        following = self._rule().after(self._local(moment), inc=False)
+        following = self._rule.after(self._local(moment), inc=False)
         return self._span(following)[0] if following is not None else None
 
     def check(self) -> None:
         """Refuse a window that cannot be evaluated (bad RRULE, time zone or duration): ValueError."""
-        parse_duration(self.duration)
+        _ = self._duration  # parsing refuses a bad one (ValueError); later checks reuse it
         try:
-            self._zone()
+            _ = self._zone
         except Exception as error:  # ZoneInfoNotFoundError, ValueError for odd keys
             raise ValueError(
                 f"unknown time zone {self.timezone!r} (an IANA name such as 'Europe/London')"
@@ -128,7 +135,7 @@ class Window:
         if "DTSTART" in self.rrule.upper():
             raise ValueError("rrule must not contain DTSTART: the window's 'start' is its DTSTART")
         try:
-            self._rule()
+            _ = self._rule
         except (ValueError, TypeError) as error:
             raise ValueError(f"rrule {self.rrule!r} is not an RFC 5545 RRULE: {error}") from error
 
@@ -162,7 +169,7 @@ class Closure:
     def describe(self) -> str:
         when = "never again (its schedule has ended)"
         if self.opens is not None:
-            local = self.opens.astimezone(self.window._zone())
+            local = self.opens.astimezone(self.window._zone)
             when = f"{local.strftime('%a %Y-%m-%d %H:%M')} {self.window.timezone} ({_utc(self.opens)})"
         inside = "inside" if self.window.type == "deny" else "outside"
         return f"{inside} its {self.window.describe()}; it opens {when}"

@@ -31,7 +31,7 @@ def status(project: Project, store: TrackingStore, clock: Clock = time.time) -> 
     rows, states = store.list_environments(project.id)
     found = store.get_releases([r.release_id for r in rows])
     by_id = {row.environment_id: row for row in rows}
-    freezes = {e: s.active_freeze(moment) for e, s in states.items() if s.active_freeze(moment)}
+    freezes = {e: freeze for e, s in states.items() if (freeze := s.active_freeze(moment))}
     closed = {e: c.describe() for e in project.windows if (c := closed_now(project, e, moment))}
     result = []
     for environment_id in sorted({*by_id, *freezes, *closed}):
