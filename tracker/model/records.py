@@ -77,6 +77,9 @@ class DeploymentRow:
         return (self.release_id, self.version)
 
 
+FORCE_HINT = "to deploy anyway: --force with --description saying why"
+
+
 @dataclass
 class Freeze:
     """An environment's freeze: no deployment, promotion or rollback to it (unless forced) while active."""
@@ -98,10 +101,7 @@ class Freeze:
 
     def refusal(self, environment_id: str) -> str:
         """The one line a deployment to the frozen environment is refused with."""
-        return (
-            f"environment '{environment_id}' is {self.describe()}; nothing was recorded "
-            "(to deploy anyway: --force with --description saying why)"
-        )
+        return f"environment '{environment_id}' is {self.describe()}; nothing was recorded ({FORCE_HINT})"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

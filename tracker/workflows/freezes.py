@@ -18,14 +18,12 @@ from tracker.errors import EnvironmentClosedError, EnvironmentFrozenError, Inval
 from tracker.model import schema
 from tracker.model.clock import Clock, epoch, iso8601, now
 from tracker.model.project import Project
-from tracker.model.records import Freeze
+from tracker.model.records import FORCE_HINT, Freeze
 from tracker.model.windows import Closure, closure
 from tracker.stores.tracking import TrackingStore
 
 if TYPE_CHECKING:
     from tracker.stores.events import EventBus
-
-FORCE_HINT = "to deploy anyway: --force with --description saying why"
 
 
 def closed_now(project: Project, environment_id: str, moment: float) -> Closure | None:
