@@ -26,6 +26,8 @@ ifneq ($(wildcard $(CURDIR)/.terraformrc),)
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraformrc
 endif
 export TF_IN_AUTOMATION := 1
+# Errors' hints name make's variables (FORCE=1, make store PROJECT=...), not the CLI's flags.
+export TRACKER_INTERFACE := make
 export TF_VAR_local_emulator := $(if $(AWS_ENDPOINT_URL),true,false)
 export TRACKER_PROJECT_FILE := $(abspath $(PROJECT_FILE))
 # Which project of a manifest holding several (weco-deploy's YAML): PROJECT=shop.
@@ -111,11 +113,11 @@ release: $(SETUP_DONE) ## Create a release from a label: make release [LABEL=lat
 
 plan: $(SETUP_DONE) ## What deploy would do, changing nothing: make plan ENV=prod [RELEASE=<id|prefix|latest>]
 	@test -n "$$ENV" || { echo "usage: make plan ENV=prod [RELEASE=<id|prefix|latest>]" >&2; exit 2; }
-	$(TRACKER) terraform plan "$$ENV" $${RELEASE:+"$$RELEASE"} --root $(ROOT) $(WHO)
+	$(TRACKER) terraform plan $${RELEASE:+"$$RELEASE"} "$$ENV" --root $(ROOT) $(WHO)
 
 deploy: $(SETUP_DONE) ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|prefix|latest> [FORCE=1 DESCRIPTION=why]
 	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make deploy ENV=stage RELEASE=<id|prefix|latest>" >&2; exit 2; }
-	$(TRACKER) terraform deploy "$$ENV" "$$RELEASE" --root $(ROOT) $(WHO) $${FORCE:+--force}
+	$(TRACKER) terraform deploy "$$RELEASE" "$$ENV" --root $(ROOT) $(WHO) $${FORCE:+--force}
 
 promote: $(SETUP_DONE) ## Promote through Terraform: make promote FROM=stage TO=prod [FORCE=1 DESCRIPTION=why]
 	@test -n "$$FROM" -a -n "$$TO" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }

@@ -6,16 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import (
-    USER,
-    Stores,
-    counted_stores,
-    deploy_to,
-    log,
-    make_project,
-    new_release,
-    publish_all,
-)
+from bench.common import counted, deploy_to, log, make_project, new_release, publish_all
 from tests.support.counting import CallCounter, is_read
 
 OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "history", "verify"]
@@ -33,39 +24,35 @@ def totals(calls: dict[str, dict[str, int]]) -> dict[str, int]:
     return result
 
 
-def _operations(project: Any, stores: Stores, state: dict[str, str]) -> dict[str, Callable[[], Any]]:
+def _operations(tracker: Any, state: dict[str, str]) -> dict[str, Callable[[], Any]]:
     """The operations in the order a project lives through them (each needs the one before)."""
-    from tracker.workflows import audit, deployments, history
-    from tracker.workflows.releases import person
 
     def release_create() -> None:
-        state["release_id"] = new_release(project, stores)
+        state["release_id"] = new_release(tracker)
 
     def verify() -> None:
-        drifts = audit.verify(project, stores.releases, stores.parameters)
+        drifts = tracker.verify()
         if drifts:  # a benchmark of a broken state would measure the wrong thing
             raise RuntimeError(f"verify found drift: {drifts[0]}")
 
     return {
-        "publish": lambda: publish_all(project, stores, build=1),
+        "publish": lambda: publish_all(tracker, build=1),
         "release create": release_create,
-        "deploy": lambda: deploy_to(project, stores, state["release_id"], "stage"),
-        "promote": lambda: deployments.promote(
-            project, stores.releases, stores.parameters, "stage", "prod", requested_by=person(USER)
-        ),
-        "status": lambda: audit.status(project, stores.releases),
-        "history": lambda: history.history(project, stores.releases, "stage", limit=10),
+        "deploy": lambda: deploy_to(tracker, state["release_id"], "stage"),
+        "promote": lambda: deploy_to(tracker, None, "prod", from_environment="stage"),
+        "status": tracker.status,
+        "history": lambda: tracker.history("stage", limit=10),
         "verify": verify,
     }
 
 
 def measure_project(services: int) -> dict[str, Any]:
     """Every operation once on a fresh project of ``services`` services."""
-    project = make_project(f"bench-calls-{services}", services)
     counter = CallCounter()
-    stores = counted_stores(counter)
+    tracker = counted(counter, make_project(f"bench-calls-{services}", services))
+    tracker.person()  # TRACKER_USER is set: no STS call to count
     result: dict[str, Any] = {}
-    for name, function in _operations(project, stores, {}).items():
+    for name, function in _operations(tracker, {}).items():
         calls = counter.measure(function)
         result[name] = {"calls": calls, "totals": totals(calls)}
     return result

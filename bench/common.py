@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -102,29 +101,21 @@ def image(project_id: str, service: str, build: int) -> str:
     return f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{project_id}/{service}:build-{build:05d}"
 
 
-@dataclass
-class Stores:
-    """The tracker's two stores over one Clients, as the CLI builds them."""
-
-    clients: Any
-    releases: Any
-    parameters: Any
-
-    @classmethod
-    def build(cls, clients: Any | None = None) -> Stores:
-        from tracker.stores.clients import Clients
-        from tracker.stores.parameters import ParameterStore
-        from tracker.stores.tracking import TrackingStore
-
-        clients = clients or Clients()
-        return cls(clients, TrackingStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients))
-
-
-def counted_stores(counter: CallCounter) -> Stores:
-    """Stores whose every AWS call and DynamoDB item read ``counter`` sees."""
+def tracker_for(project: Any, clients: Any | None = None) -> Any:
+    """The tracker's façade over the emulator for ``project``, as the CLI builds it."""
+    from tracker.app import Tracker
+    from tracker.settings import Settings
     from tracker.stores.clients import Clients
 
-    return Stores.build(counter.attach_all(Clients()))
+    settings = Settings(releases_table=RELEASES, deployments_table=DEPLOYMENTS, user=USER)
+    return Tracker(settings, clients=clients or Clients(), project=project)
+
+
+def counted(counter: CallCounter, project: Any) -> Any:
+    """A tracker whose every AWS call and DynamoDB item read ``counter`` sees."""
+    from tracker.stores.clients import Clients
+
+    return tracker_for(project, counter.attach_all(Clients()))
 
 
 def push_all(project: Any, build: int) -> None:
@@ -138,41 +129,37 @@ def push_all(project: Any, build: int) -> None:
         push(ecr, f"{project.id}/{service}", f"build-{build:05d}", f"{project.id}-{service}-{build}")
 
 
-def publish_all(project: Any, stores: Stores, build: int) -> None:
+def publish_all(tracker: Any, build: int) -> None:
     """Push (not counted: CI's own client) and publish every service's image of ``build``."""
-    from tracker.workflows.releases import publish_image
+    from tracker.model.requests import PublishRequest
 
+    project = tracker.project
     push_all(project, build)
     for service in project.service_ids:
-        publish_image(project, stores.parameters, service, image(project.id, service, build), user_id=USER)
+        image_uri = image(project.id, service, build)
+        tracker.publish(PublishRequest(service_id=service, image_uri=image_uri, user_id=USER))
 
 
-def new_release(project: Any, stores: Stores, *, allow_duplicate: bool = False) -> str:
-    from tracker.workflows.releases import create_release, person
+def new_release(tracker: Any, *, allow_duplicate: bool = False) -> str:
+    from tracker.model.requests import ReleaseRequest
 
-    created = create_release(
-        project,
-        stores.releases,
-        stores.parameters,
-        requested_by=person(USER),
-        description="benchmark release",
-        allow_duplicate=allow_duplicate,
+    request = ReleaseRequest(
+        requested_by=tracker.person(), description="benchmark release", allow_duplicate=allow_duplicate
     )
-    return str(created.release.release_id)
+    return str(tracker.create_release(request).release.release_id)
 
 
-def deploy_to(project: Any, stores: Stores, release_id: str, environment: str) -> Any:
-    from tracker.workflows.deployments import deploy
-    from tracker.workflows.releases import person
+def deploy_to(tracker: Any, release_id: str | None, environment: str, **request: Any) -> Any:
+    from tracker.model.requests import DeployRequest
 
-    return deploy(
-        project,
-        stores.releases,
-        stores.parameters,
-        release_id,
-        environment,
-        requested_by=person(USER),
-        description="benchmark deployment",
+    return tracker.deploy(
+        DeployRequest(
+            environment_id=environment,
+            release=release_id,
+            requested_by=tracker.person(),
+            description="benchmark deployment",
+            **request,
+        )
     )
 
 
@@ -183,13 +170,12 @@ def seed_bugfarm() -> list[str]:
     """
     from tracker.model.project import load_project
 
-    project = load_project(BUGFARM)
-    stores = Stores.build()
-    publish_all(project, stores, build=1)
-    first = new_release(project, stores)
-    publish_all(project, stores, build=2)
-    second = new_release(project, stores)
-    deploy_to(project, stores, second, "stage")
+    tracker = tracker_for(load_project(BUGFARM))
+    publish_all(tracker, build=1)
+    first = new_release(tracker)
+    publish_all(tracker, build=2)
+    second = new_release(tracker)
+    deploy_to(tracker, second, "stage")
     return [first, second]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from bench.common import RELEASES, counted_stores, image, log, make_project
+from bench.common import RELEASES, counted, image, log, make_project
 from tests.support.counting import CallCounter
 
 PROJECT_ID = "bench-history"
@@ -71,15 +71,12 @@ def _collect(reader: Callable[[], list[Any]], into: list[Any]) -> None:
     into.extend(reader())
 
 
-def measure(counter: CallCounter, stores: Any, project: Any) -> dict[str, Any]:
-    """Items and calls of list_releases(limit=10) and history(stage, limit=10)."""
-    from tracker.workflows.history import history
-    from tracker.workflows.releases import list_releases
-
+def measure(counter: CallCounter, tracker: Any) -> dict[str, Any]:
+    """Items and calls of the release list (limit 10) and history(stage, limit 10)."""
     result = {}
     readers: dict[str, Callable[[], list[Any]]] = {
-        "list_releases": lambda: list_releases(project, stores.releases, limit=LIMIT),
-        "history": lambda: history(project, stores.releases, "stage", limit=LIMIT),
+        "list_releases": lambda: tracker.releases(LIMIT),
+        "history": lambda: tracker.history("stage", LIMIT),
     }
     for name, reader in readers.items():
         returned: list[Any] = []
@@ -93,16 +90,15 @@ def measure(counter: CallCounter, stores: Any, project: Any) -> dict[str, Any]:
 
 
 def run(sizes: list[int]) -> dict[str, Any]:
-    project = make_project(PROJECT_ID, SERVICES)
     counter = CallCounter()
-    stores = counted_stores(counter)
+    tracker = counted(counter, make_project(PROJECT_ID, SERVICES))
     results: dict[str, dict[str, Any]] = {"list_releases": {}, "history": {}}
     seeded = 0
     for size in sizes:
         log(f"seeding the releases table to {size} releases")
-        seed(stores.clients.dynamodb, seeded, size)
+        seed(tracker.clients.dynamodb, seeded, size)
         seeded = size
-        for name, figures in measure(counter, stores, project).items():
+        for name, figures in measure(counter, tracker).items():
             results[name][str(size)] = figures
     flat = {
         name: all(by_size[str(s)]["items_read"] <= by_size[str(sizes[0])]["items_read"] for s in sizes)

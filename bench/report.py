@@ -217,17 +217,19 @@ def plan_section(data: dict[str, Any]) -> list[str]:
 
 def make_section(data: dict[str, Any]) -> list[str]:
     rows = [[name, seconds(f), f"{f['min_s']:.3f}", f["runs"]] for name, f in data["figures"].items()]
+    target, ratios = data["target_ratio"], data["ratios"]
     return [
-        "## 6. `make deploy` against a bare `terraform apply`",
+        "## 6. `make plan` and `make deploy` against a bare `terraform plan` and `apply`",
         "",
-        "`make deploy ENV=stage RELEASE=…` and `terraform apply` of the same root, state and variables,",
-        "alternating two releases so that every run records a deployment; interleaved, median of",
-        f"{data['runs']} after one warm-up (which runs `terraform init`; later runs skip it).",
+        "`make plan|deploy ENV=stage RELEASE=…` and `terraform plan|apply` of the same root, state and",
+        "variables (the plans plan the same change; the deploys alternate two releases so that every run",
+        f"records a deployment); interleaved, median of {data['runs']} after one warm-up (which runs",
+        "`terraform init`; later runs skip it).",
         "",
         *table(["command", "median (s)", "min (s)", "runs"], rows),
-        f"Ratio: {data['ratio']:.2f} (target <= {data['target_ratio']}: {verdict(data['met'])}).",
-        "What make adds: make itself, and one `tracker` process that checks the input and finds the",
-        "state (no AWS call).",
+        f"Ratios: plan {ratios['plan']:.2f}, deploy {ratios['deploy']:.2f} (target <= {target} each: "
+        f"{verdict(data['met'])}). What make adds: make itself, and one `tracker` process that checks the",
+        "input and finds the state (no AWS call).",
         "",
     ]
 
@@ -293,7 +295,7 @@ def markdown(doc: dict[str, Any]) -> str:
         *wall_section(doc["wall_time"]),
         *plan_section(doc["terraform_plan"]),
         *deploy_section(doc["deploy_time"]),
-        *make_section(doc["make_deploy"]),
+        *make_section(doc["make"]),
         *container_section(doc["container_image"]),
     ]
     return "\n".join(lines).rstrip() + "\n"

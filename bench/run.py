@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import api_calls, container, items_read, report, terraform_plan, wall_time  # noqa: E402
 from bench.common import (  # noqa: E402
     REPO,
-    Stores,
     bench_environment,
     create_tables,
     log,
@@ -62,13 +61,15 @@ def measure(plan: Plan, workdir: Path) -> dict[str, Any]:
     with in_process() as endpoint:
         log(f"emulator at {endpoint}")
         bench_environment()
-        create_tables(Stores.build().clients)
+        from tracker.stores.clients import Clients
+
+        create_tables(Clients())
         figures: dict[str, Any] = {"api_calls": api_calls.run(plan.services)}
         release_ids = seed_bugfarm()
         log("wall time of the commands")
         figures["wall_time"] = wall_time.run_commands(bin_dir, release_ids[1], plan.command_runs)
         figures["terraform_plan"] = terraform_plan.run_plans(workdir, bin_dir, release_ids[1], plan.plan_runs)
-        figures["make_deploy"] = terraform_plan.run_deploys(workdir, bin_dir, release_ids, plan.plan_runs)
+        figures["make"] = terraform_plan.run_make(workdir, bin_dir, release_ids, plan.plan_runs)
         figures["deploy_time"] = wall_time.run_deploys(plan.services, plan.command_runs)
         # Last: moto deep-copies a whole table on every TransactWriteItems (its rollback),
         # so a table of 10 000 releases would slow every later deploy -- unlike DynamoDB.

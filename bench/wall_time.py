@@ -16,8 +16,8 @@ from typing import Any
 
 from bench.common import (
     BUGFARM,
+    DEPLOYMENTS,
     RELEASES,
-    Stores,
     command,
     deploy_to,
     interleaved,
@@ -26,14 +26,19 @@ from bench.common import (
     new_release,
     publish_all,
     summary,
+    tracker_for,
 )
 
 TARGET_RATIO = 1.10
-FLOOR = "fresh Python, import boto3, one DynamoDB client, one GetItem"
+FLOOR = "fresh Python (cyclic GC off), import boto3, one DynamoDB client, one BatchGetItem"
 PROGRAM = "tracker terraform resolve"
+# What the program does at the least: its one read is a BatchGetItem (the release, the environment's
+# row and its state item); the program switches the cyclic GC off, so the floor does too.
 _FLOOR_CODE = (
-    "import boto3; boto3.client('dynamodb').get_item("
-    f"TableName='{RELEASES}', Key={{'release_id': {{'S': 'bugfarm_73649:none'}}}})"
+    "import gc; gc.disable(); import boto3; boto3.client('dynamodb').batch_get_item(RequestItems={"
+    f"'{RELEASES}': {{'Keys': [{{'release_id': {{'S': 'bugfarm_73649:none'}}}}]}}, "
+    f"'{DEPLOYMENTS}': {{'Keys': [{{'project_id': {{'S': 'bugfarm_73649'}}, "
+    "'environment_id': {'S': 'stage'}}]}})"
 )
 
 
@@ -80,19 +85,17 @@ import json, time
 marks = [("start", time.perf_counter())]
 import boto3
 marks.append(("import_boto3", time.perf_counter()))
+from tracker.app import Tracker
+from tracker.model.requests import PlanRequest
 from tracker.terraform.programs import plan_result
-from tracker.model.project import load_project
-from tracker.workflows.deployments import plan_deployment
-from tracker.settings import Settings
-from tracker.stores.clients import Clients
 marks.append(("import_tracker", time.perf_counter()))
 query = json.loads(sys.argv[1])
-project = load_project(query["project_file"])
+tracker = Tracker.from_environment(project_file=query["project_file"])
+tracker.project
 marks.append(("load_project", time.perf_counter()))
-clients = Clients()
-clients.dynamodb
+tracker.clients.dynamodb
 marks.append(("create_client", time.perf_counter()))
-plan = plan_deployment(project, Settings.resolve().tracking_store(clients), "stage", query["release_id"])
+plan = tracker.plan(PlanRequest(environment_id="stage", release=query["release_id"]))
 json.dumps(plan_result(plan))
 marks.append(("plan", time.perf_counter()))
 print(json.dumps({b[0]: b[1] - a[1] for a, b in zip(marks, marks[1:])}))
@@ -156,18 +159,17 @@ def run_deploys(counts: list[int], runs: int) -> dict[str, Any]:
 
 
 def _deploy_samples(services: int, runs: int) -> list[float]:
-    project = make_project(f"bench-deploy-{services}", services)
-    stores = Stores.build()
-    publish_all(project, stores, build=1)
+    tracker = tracker_for(make_project(f"bench-deploy-{services}", services))
+    publish_all(tracker, build=1)
     # Two releases deployed in turn: every measured deploy records a new deployment.
-    releases = [new_release(project, stores), new_release(project, stores, allow_duplicate=True)]
-    deploy_to(project, stores, releases[1], "stage")  # warm-up: clients and connections
-    return [_timed_deploy(project, stores, releases[i % 2]) for i in range(runs)]
+    releases = [new_release(tracker), new_release(tracker, allow_duplicate=True)]
+    deploy_to(tracker, releases[1], "stage")  # warm-up: clients and connections
+    return [_timed_deploy(tracker, releases[i % 2]) for i in range(runs)]
 
 
-def _timed_deploy(project: Any, stores: Stores, release_id: str) -> float:
+def _timed_deploy(tracker: Any, release_id: str) -> float:
     start = time.perf_counter()
-    result = deploy_to(project, stores, release_id, "stage")
+    result = deploy_to(tracker, release_id, "stage")
     elapsed = time.perf_counter() - start
     if not result.recorded:
         raise RuntimeError("a measured deploy recorded nothing: it measured the wrong path")

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from tracker.app import Tracker
 from tracker.errors import TrackerError, exit_with
-from tracker.settings import Settings
-from tracker.stores.parameters import ParameterStore
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -25,13 +24,11 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
 
 def main() -> int:
     try:
-        settings = Settings.resolve()
-        project = settings.load_project()
-        clients = settings.clients(project)
-        releases = settings.tracking_store(clients)
-        rows = list(releases.latest_releases(project.id))
-        deployments = releases.list_deployments(project.id)
-        parameters = ParameterStore(clients).get_path_recursive(f"/{project.id}")
+        tracker = Tracker.from_environment()
+        project = tracker.project
+        rows = list(tracker.store.releases.newest(project.id))
+        deployments = tracker.store.environments.all(project.id)[0]
+        parameters = tracker.parameters.get_path(f"/{project.id}", recursive=True)
     except TrackerError as error:
         exit_with(str(error), error.exit_code)
     print("\nReleases table:")

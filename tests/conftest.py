@@ -93,11 +93,19 @@ def project() -> Any:
 
 
 @pytest.fixture
-def stores(aws: Any) -> tuple[Any, Any]:
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
+def lib(aws: Any, project: Any) -> Any:
+    """The library's façade (tracker.app.Tracker) over the emulator, for the bugfarm project."""
+    from tests.support.library import library
 
-    return TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
+    return library(aws, project)
+
+
+@pytest.fixture
+def tracker(aws: Any, bugfarm_file: Path) -> Any:
+    """The CLI, in-process, on a copy of the bugfarm manifest (tests/support/cli.py)."""
+    from tests.support.cli import Cli
+
+    return Cli(bugfarm_file)
 
 
 def write_project(path: Path, document: Any) -> Path:

@@ -13,9 +13,11 @@
 | who requests | ``TRACKER_USER`` | the AWS caller identity |
 | pin ECR images to digests | ``TRACKER_PIN_IMAGES`` (``tag+digest``, ``digest``, ``off``) | ``tag+digest`` |
 | EventBridge bus for events | ``TRACKER_EVENT_BUS`` (a name or ARN) | none: no events |
+| whose words hints use | ``TRACKER_INTERFACE`` (``cli``, ``make``, ``terraform``) | the program's own |
 
 The library below never reads the environment for these: what a store or a
-workflow uses is what it was given.
+workflow uses is what it was given. :class:`tracker.app.Tracker` builds the
+clients and stores from a ``Settings``.
 """
 
 from __future__ import annotations
@@ -23,20 +25,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from tracker.stores.clients import Clients, Target
-from tracker.stores.tracking import (
-    DEFAULT_DEPLOYMENTS_TABLE,
-    DEFAULT_RELEASES_TABLE,
-    LATEST_DEPLOYMENTS,
-    LATEST_RELEASES,
-    TrackingStore,
-)
-
-if TYPE_CHECKING:
-    from tracker.model.project import Project
-    from tracker.stores.events import EventBus
 
 ENVIRONMENT = {
     "project_file": "TRACKER_PROJECT_FILE",
@@ -50,8 +38,17 @@ ENVIRONMENT = {
     "user": "TRACKER_USER",
     "pin_images": "TRACKER_PIN_IMAGES",
     "event_bus": "TRACKER_EVENT_BUS",
+    "interface": "TRACKER_INTERFACE",
 }
-
+# Where each setting's value came from, for --verbose and messages: a flag, a variable, or the default.
+FLAGS = {
+    "project_file": "--project-file",
+    "project": "--project",
+    "region": "--region",
+    "assume_role": "--no-assume-role",
+    "releases_table": "--releases-table",
+    "deployments_table": "--deployments-table",
+}
 
 FALSE = ("0", "false", "no", "off")
 
@@ -62,13 +59,15 @@ class Settings:
     project: str | None = None
     region: str | None = None
     assume_role: str | None = None  # "0" (or false/no/off): the caller already is the manifest's role
-    releases_table: str = DEFAULT_RELEASES_TABLE
-    deployments_table: str = DEFAULT_DEPLOYMENTS_TABLE
+    releases_table: str = "tracker-releases"
+    deployments_table: str = "tracker-deployments"
     latest_releases_index: str | None = None
     latest_deployments_index: str | None = None
     user: str | None = None
     pin_images: str = "tag+digest"  # tracker.model.images.PIN_MODES
     event_bus: str | None = None  # EventBridge bus name or ARN; None: no events
+    interface: str | None = None  # whose words hints use (tracker.errors.INTERFACES)
+    origins: tuple[tuple[str, str], ...] = ()  # (setting, where its value came from)
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] = os.environ, **given: str | None) -> Settings:
@@ -78,52 +77,26 @@ class Settings:
         exported-but-empty variable falls through to the next source.
         """
         values: dict[str, str] = {}
+        origins = []
         for name, variable in ENVIRONMENT.items():
-            value = given.get(name) or environ.get(variable)
-            if value:
-                values[name] = value
-        return cls(**values)
+            if given.get(name):
+                values[name], origin = str(given[name]), FLAGS.get(name, "the query")
+            elif environ.get(variable):
+                values[name], origin = environ[variable], variable
+            else:
+                continue
+            origins.append((name, origin))
+        return cls(**values, origins=tuple(origins))
+
+    def origin(self, name: str) -> str:
+        """Where a setting came from: ``--project-file``, ``TRACKER_PROJECT_FILE``, or ``default``."""
+        return dict(self.origins).get(name, "default")
 
     @property
     def assumes_role(self) -> bool:
         return (self.assume_role or "1").strip().lower() not in FALSE
 
-    def load_project(self) -> Project:
-        """The project these settings select, from the manifest they name."""
-        from tracker.model.project import load_project
-
-        return load_project(self.project_file, self.project)
-
-    def target(self, project: Project) -> Target:
-        """Where the project's AWS calls go: --region, else the manifest's; its role and account."""
-        from tracker.model import schema
-
-        if self.region:
-            schema.check_value("region", self.region, "--region (TRACKER_REGION)")
-        return Target(
-            region=self.region or project.region,
-            role_arn=project.role_arn if self.assumes_role else None,
-            account_id=project.account_id,
-            project_id=project.id,
-            claimed_role=None if self.assumes_role else project.role_arn,
-        )
-
-    def clients(self, project: Project) -> Clients:
-        return Clients(target=self.target(project))
-
-    def events(self, clients: Clients) -> EventBus | None:
-        """The EventBridge bus deployments and freezes are announced on (None: not configured)."""
-        if not self.event_bus:
-            return None
-        from tracker.stores.events import EventBus, check_bus
-
-        check_bus(self.event_bus)
-        return EventBus(clients, self.event_bus)
-
-    def tracking_store(self, clients: Clients) -> TrackingStore:
-        return TrackingStore(
-            clients,
-            self.releases_table,
-            self.deployments_table,
-            {LATEST_RELEASES: self.latest_releases_index, LATEST_DEPLOYMENTS: self.latest_deployments_index},
-        )
+    def exported(self) -> dict[str, str]:
+        """The settings as ``TRACKER_*`` variables, for programs this one starts (Terraform's)."""
+        values = {name: getattr(self, name) for name in ENVIRONMENT if name != "project_file"}
+        return {ENVIRONMENT[name]: str(value) for name, value in values.items() if value}

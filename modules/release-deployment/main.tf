@@ -30,6 +30,8 @@ data "external" "plan" {
     force             = var.force ? "true" : null
     releases_table    = var.releases_table_name
     deployments_table = var.deployments_table_name
+
+    allow_nothing_deployed = var.allow_nothing_deployed ? "true" : null
   }
 }
 

@@ -99,3 +99,10 @@ variable "event_bus" {
   type        = string
   default     = null
 }
+
+variable "allow_nothing_deployed" {
+  description = "Let a plan without `release_id` (and without `from_environment`) succeed on an environment where nothing is deployed yet; `images` is then empty. `false` (the default): such a plan fails with one line saying to give `release_id`, since a stack that uses `images` could not plan anyway. Set `true` in a root that only records and reads."
+  type        = bool
+  default     = false
+  nullable    = false
+}

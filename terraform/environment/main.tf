@@ -22,4 +22,7 @@ module "release" {
   description       = var.description
   force             = var.force
   tracker_command   = var.tracker_command
+
+  # This root only records and reads: reading an environment with nothing deployed yet is no error.
+  allow_nothing_deployed = true
 }

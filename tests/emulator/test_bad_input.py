@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from tests.conftest import BUGFARM, DEPLOYMENTS, RELEASES, reset_moto
+from tests.support.cli import Cli
 from tests.support.tables import create_tables, snapshot
-from tracker.cli import cli
 
 VALID = json.loads(BUGFARM.read_text())
 IMAGE = "registry.example/hatching:abc123"
@@ -55,13 +54,9 @@ def seeded(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict
     project.write_text(BUGFARM.read_text())
     other = folder / "other.json"
     other.write_text(manifest(project__id="otherproj"))
-    runner = CliRunner()
-    env = {"TRACKER_USER": "tester"}
 
     def run(path: Path, *args: str) -> str:
-        result = runner.invoke(cli, ["--project-file", str(path), *args], env=env)
-        assert result.exit_code == 0, result.output + result.stderr
-        return result.stdout
+        return Cli(path)(*args).stdout
 
     for p in (project, other):
         run(p, "publish", "hatching", IMAGE)
@@ -309,8 +304,9 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "deploy-undeclared-env",
         None,
         ["deploy", "{release}", "qa"],
-        "environment 'qa' is not declared in the project manifest of 'bugfarm_73649' (declared: stage, prod)",
-        1,
+        "environment 'qa' is not declared in the project manifest of 'bugfarm_73649' "
+        "({manifest}; declared: stage, prod)",
+        2,
     ),
     (
         "deploy-env-slash",
@@ -344,7 +340,7 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         1,
     ),
     ("promote-same-env", None, ["promote", "stage", "stage"], "promote needs two different environments", 2),
-    ("promote-undeclared-target", None, ["promote", "stage", "qa"], "environment 'qa' is not declared", 1),
+    ("promote-undeclared-target", None, ["promote", "stage", "qa"], "environment 'qa' is not declared", 2),
     ("rollback-nothing-before", None, ["rollback", "stage"], "nothing to roll back to", 1),
     ("rollback-nothing-deployed", None, ["rollback", "prod"], "nothing is deployed to environment 'prod'", 1),
     # -- tables and reads ----------------------------------------------------------------------------
@@ -352,7 +348,8 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "missing-releases-table",
         None,
         ["--releases-table", "nosuch", "deploy", "{release}", "prod"],
-        "DynamoDB table 'nosuch' does not exist",
+        "DynamoDB table 'nosuch' does not exist (region eu-west-1, account 123456789012) (create them with "
+        "the Terraform module modules/tracking-store, or point TRACKER_RELEASES_TABLE",
         1,
     ),
     (
@@ -362,7 +359,14 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "DynamoDB table 'gone' does not exist",
         1,
     ),
-    ("show-unknown-release", None, ["release", "show", "nope"], "release 'nope' not found", 1),
+    (
+        "show-unknown-release",
+        None,
+        ["release", "show", "nope"],
+        "release 'nope' not found (a prefix needs at least 8 characters) "
+        "(`tracker release list` shows the project's releases)",
+        1,
+    ),
     ("list-limit-zero", None, ["release", "list", "--limit", "0"], "--limit must be at least 1", 2),
     ("diff-unknown", None, ["diff", "stage", "nowhere"], "'nowhere' is neither an environment", 2),
     ("history-no-env", None, ["history"], "give either ENVIRONMENT_ID or --all", 2),
@@ -389,20 +393,28 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         None,
         ["promote", "dev", "prod"],
         "environment 'dev' is not declared in the project manifest of 'bugfarm_73649'",
-        1,
+        2,
     ),
     # -- tracker terraform: refused before Terraform runs ------------------------------------------
     (
         "terraform-undeclared-env",
         None,
-        ["terraform", "deploy", "qa", "latest", "--root", "{folder}"],
+        ["terraform", "deploy", "latest", "qa", "--root", "{folder}"],
         "environment 'qa' is not declared in the project manifest",
-        1,
+        2,
+    ),
+    (
+        "terraform-arguments-in-the-old-order",
+        None,
+        ["terraform", "deploy", "stage", "latest", "--root", "{folder}"],
+        "'latest' is not an environment of project 'bugfarm_73649' but 'stage' is: the arguments are "
+        "RELEASE ENVIRONMENT, in the order of `tracker deploy`",
+        2,
     ),
     (
         "terraform-malformed-release",
         None,
-        ["terraform", "deploy", "stage", "a b", "--root", "{folder}"],
+        ["terraform", "deploy", "a b", "stage", "--root", "{folder}"],
         "release id 'a b' is malformed",
         2,
     ),
@@ -416,8 +428,15 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
     (
         "terraform-description-long",
         None,
-        ["terraform", "deploy", "stage", "latest", "--description", "d" * 1025, "--root", "{folder}"],
+        ["terraform", "deploy", "latest", "stage", "--description", "d" * 1025, "--root", "{folder}"],
         "description is 1025 characters long; the limit is 1024",
+        2,
+    ),
+    (
+        "terraform-force-without-description",
+        None,
+        ["terraform", "deploy", "latest", "stage", "--force", "--root", "{folder}"],
+        "--force needs --description saying why the freeze or window is overridden",
         2,
     ),
     (
@@ -428,16 +447,23 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         1,
     ),
     (
+        "terraform-plan-too-many-arguments",
+        None,
+        ["terraform", "plan", "latest", "stage", "prod", "--root", "{folder}"],
+        "give at most RELEASE_ID and ENVIRONMENT_ID",
+        2,
+    ),
+    (
         "terraform-root-without-backend",
         None,
-        ["terraform", "deploy", "stage", "latest", "--root", "{folder}/no-backend"],
+        ["terraform", "deploy", "latest", "stage", "--root", "{folder}/no-backend"],
         'declares no backend: add `terraform { backend "local" {} }` (or s3)',
         1,
     ),
     (
         "terraform-backend-config-not-key-value",
         None,
-        ["terraform", "deploy", "stage", "latest", "--root", "{folder}/root", "--backend-config", "path"],
+        ["terraform", "deploy", "latest", "stage", "--root", "{folder}/root", "--backend-config", "path"],
         "backend config 'path' is not KEY=VALUE",
         1,
     ),
@@ -500,8 +526,9 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "yaml-undeclared-environment",
         WECO,
         ["-P", "bugfarm_73649", "deploy", "{release}", "qa"],
-        "environment 'qa' is not declared in the project manifest of 'bugfarm_73649' (declared: stage, prod)",
-        1,
+        "environment 'qa' is not declared in the project manifest of 'bugfarm_73649' "
+        "({manifest}; declared: stage, prod)",
+        2,
     ),
     (
         "region-flag-malformed",
@@ -549,13 +576,24 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(
         a.format(release=seeded["release"], foreign=seeded["foreign"], folder=seeded["folder"]) for a in argv
     ]
     before = state(seeded["clients"])
-    result = CliRunner().invoke(cli, ["--project-file", str(project), *argv], env={"TRACKER_USER": "tester"})
-    assert result.exit_code == code, result.output + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert message in lines[0]
-    assert "Traceback" not in result.output + result.stderr
+    result = Cli(project)(*argv, code=code)
+    assert message.replace("{manifest}", str(project)) in result.error_line()
+    assert "Traceback" not in result.output
     assert state(seeded["clients"]) == before
+
+
+def test_no_region_is_a_configuration_error(seeded: dict[str, Any]) -> None:
+    before = state(seeded["clients"])
+    unset: Any = {"AWS_REGION": None, "AWS_DEFAULT_REGION": None}
+    result = Cli(seeded["project"])("publish", "hatching", IMAGE, code=2, env=unset)
+    assert result.error_line().startswith("tracker: error: no AWS region configured: give --region")
+    assert state(seeded["clients"]) == before
+
+
+def test_an_unreachable_endpoint_names_aws_endpoint_url(seeded: dict[str, Any]) -> None:
+    result = Cli(seeded["project"])("status", code=1, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert "cannot reach AWS endpoint" in result.error_line()
+    assert "(AWS_ENDPOINT_URL=http://127.0.0.1:9 points there: is the emulator running?)" in result.stderr
 
 
 @pytest.mark.parametrize("target", ["directory", "missing", "not-utf8"])
@@ -565,8 +603,7 @@ def test_unreadable_project_file(seeded: dict[str, Any], target: str) -> None:
     if target == "not-utf8":
         path.write_bytes(b'{"project": {"id": "b\xe4d"}}')
     before = state(seeded["clients"])
-    result = CliRunner().invoke(cli, ["--project-file", str(path), "images"])
-    assert result.exit_code == 2
+    result = Cli(path)("images", code=2)
     expected = {
         "directory": "cannot read project manifest",
         "missing": "not found",
@@ -578,11 +615,8 @@ def test_unreadable_project_file(seeded: dict[str, Any], target: str) -> None:
 
 def test_terraform_missing_is_one_line(seeded: dict[str, Any]) -> None:
     before = state(seeded["clients"])
-    argv = ["--project-file", str(seeded["project"]), "terraform", "deploy", "stage", "latest"]
-    result = CliRunner().invoke(
-        cli, [*argv, "--root", str(seeded["folder"] / "root")], env={"PATH": "/nonexistent"}
-    )
-    assert result.exit_code == 1
+    argv = ["terraform", "deploy", "latest", "stage", "--root", str(seeded["folder"] / "root")]
+    result = Cli(seeded["project"])(*argv, code=1, env={"PATH": "/nonexistent"})
     assert result.stderr.strip().splitlines() == [
         "tracker: error: terraform is not installed (not found on PATH)"
     ]

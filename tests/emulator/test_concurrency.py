@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import DEPLOYMENTS, RELEASES, REPO
-from tracker.model.clock import epoch, iso8601
+from tests.conftest import REPO
+from tests.support.cli import Cli
+from tests.support.library import deploy, library, person, publish, release
+from tracker.model.clock import iso8601
 from tracker.model.project import load_project, parse_project
-from tracker.stores.parameters import ParameterStore
-from tracker.stores.tracking import TrackingStore
-from tracker.workflows.releases import create_release, person, publish_image
 
 PROCESSES = 20
 
@@ -48,15 +47,11 @@ def start_together(project_file: Path, commands: list[list[str]]) -> list[subpro
 
 
 def make_releases(aws: Any, project: Any, count: int) -> list[str]:
-    releases, parameters = TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
     ids = []
     for i in range(count):
-        for service in project.service_ids:
-            publish_image(project, parameters, service, f"registry.example/{service}:build-{i}", user_id="ci")
-        created = create_release(
-            project, releases, parameters, requested_by=person("ci"), clock=lambda i=i: 1e9 + i
-        )
-        ids.append(created.release.release_id)
+        tracker = library(aws, project, clock=lambda i=i: 1e9 + i)
+        publish(tracker, f"build-{i}")
+        ids.append(release(tracker).release_id)
     return ids
 
 
@@ -67,7 +62,7 @@ def test_racing_deployments_to_one_environment_agree_and_lose_nothing(
     ids = make_releases(aws, project, PROCESSES)
     results = start_together(bugfarm_file, [["deploy", r, "stage"] for r in ids])
 
-    store = TrackingStore(aws, RELEASES, DEPLOYMENTS)
+    tracker = library(aws, project)
     succeeded = [r for r, res in zip(ids, results, strict=True) if res.returncode == 0]
     failed = [res for res in results if res.returncode != 0]
     assert succeeded, [r.stderr for r in results]
@@ -76,11 +71,9 @@ def test_racing_deployments_to_one_environment_agree_and_lose_nothing(
         assert "it is safe to retry" in res.stderr, res.stderr
         assert len(res.stderr.strip().splitlines()) == 1
     # Every success appears exactly once in its manifest; every failure not at all.
-    found = store.get_releases(ids)
+    found = tracker.store.releases.get_many(ids)
     for release_id in ids:
-        entries = [
-            d for d in found[release_id].release_manifest["deployments"] if d["environment"]["id"] == "stage"
-        ]
+        entries = found[release_id].entries_in("stage")
         outcome = results[ids.index(release_id)]
         assert len(entries) == (1 if release_id in succeeded else 0), (
             release_id,
@@ -88,19 +81,13 @@ def test_racing_deployments_to_one_environment_agree_and_lose_nothing(
             outcome.stderr,
         )
     # The table, the manifest and SSM agree on the winner.
-    row = store.get_deployment(project.id, "stage")
+    row = tracker.store.environments.row(project.id, "stage")
     assert row is not None and row.release_id in succeeded
-    params = ParameterStore(aws).get_path_recursive(f"/{project.id}/deployments/stage")
+    params = tracker.parameters.get_path(f"/{project.id}/deployments/stage", recursive=True)
     assert params == {
         f"/{project.id}/deployments/stage/{s}": uri for s, uri in found[row.release_id].images.items()
     }
-    verify = subprocess.run(
-        [sys.executable, "-m", "tracker", "--project-file", str(bugfarm_file), "verify"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    Cli(bugfarm_file, process=True)("verify")
     record_property(
         "figures", f"{len(succeeded)} of {PROCESSES} won, {len(failed)} failed cleanly, none lost"
     )
@@ -116,15 +103,13 @@ def test_deployments_to_different_environments_do_not_block_each_other(aws: Any,
     environments = [f"env{i}" for i in range(PROCESSES)]
     results = start_together(project_file, [["deploy", release_id, env] for env in environments])
     assert [r.returncode for r in results] == [0] * PROCESSES, [r.stderr for r in results if r.returncode]
-    release = TrackingStore(aws, RELEASES, DEPLOYMENTS).get_release(release_id)
-    assert release is not None
-    assert sorted(d["environment"]["id"] for d in release.release_manifest["deployments"]) == sorted(
-        environments
-    )
+    stored = library(aws, project).store.releases.get(release_id)
+    assert stored is not None
+    assert sorted(d.environment.id for d in stored.deployments) == sorted(environments)
     # The manifest's entries are in time order, and deployed_at is the newest of them.
-    times = [epoch(d["date_requested"]) for d in release.deployments]
+    times = [d.at for d in stored.deployments]
     assert times == sorted(times) and len(set(times)) == len(times)
-    assert release.deployed_at == times[-1]
+    assert stored.deployed_at == times[-1]
 
 
 def test_one_release_deployed_to_two_environments_at_once_never_moves_back_in_time(
@@ -135,33 +120,30 @@ def test_one_release_deployed_to_two_environments_at_once_never_moves_back_in_ti
 
     import pytest
 
-    from tracker.errors import ReleaseBusyError
-    from tracker.workflows.deployments import deploy
+    from tracker.errors import WriteRefused
+    from tracker.model.entries import DeploymentEntry
+    from tracker.stores.transaction import ENTRY, DeploymentWrite
 
-    store, parameters = TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
-    for service in project.service_ids:
-        publish_image(project, parameters, service, f"registry.example/{service}:1", user_id="ci")
-    release = create_release(project, store, parameters, requested_by=person("ci")).release
-    as_read_by_stage = copy.deepcopy(release)
+    tracker = library(aws, project)
+    publish(tracker, "1")
+    made = release(tracker)
+    as_read_by_stage = copy.deepcopy(made)
 
-    def entry(environment: str, at: float) -> dict[str, Any]:
-        return {
-            "environment": project.environment(environment),
-            "date_requested": iso8601(at),
-            "requested_by": person("ops"),
-            "description": "",
-        }
+    def entry(environment: str, at: float) -> DeploymentEntry:
+        return DeploymentEntry(project.environment(environment), iso8601(at), person("ops"), "")
 
-    store.record_deployment(release, entry("prod", 2_000_000_002.0), 2_000_000_002.0, None)
-    with pytest.raises(ReleaseBusyError, match="deployed elsewhere at the same moment; nothing"):
-        store.record_deployment(as_read_by_stage, entry("stage", 2_000_000_001.0), 2_000_000_001.0, None)
-    stored = store.get_release(release.release_id)
+    store = tracker.store
+    store.record(DeploymentWrite(made, entry("prod", 2_000_000_002.0), 2_000_000_002.0, None))
+    with pytest.raises(WriteRefused) as refused:
+        store.record(
+            DeploymentWrite(as_read_by_stage, entry("stage", 2_000_000_001.0), 2_000_000_001.0, None)
+        )
+    assert refused.value.failed == {ENTRY}  # the store names the part; the workflow says "retry"
+    stored = store.releases.get(made.release_id)
     assert stored is not None and stored.deployed_at == 2_000_000_002.0
-    assert [d["environment"]["id"] for d in stored.deployments] == ["prod"]
-    assert store.get_deployment(project.id, "stage") is None
+    assert [d.environment.id for d in stored.deployments] == ["prod"]
+    assert store.environments.row(project.id, "stage") is None
     # deploy() retries by itself: it reads the release again and records after the newest entry.
-    deploy(
-        project, store, parameters, release.release_id, "stage", requested_by=person("ops"), clock=lambda: 1.0
-    )
-    stored = store.get_release(release.release_id)
+    deploy(library(aws, project, clock=lambda: 1.0), made.release_id, "stage")
+    stored = store.releases.get(made.release_id)
     assert stored is not None and stored.deployed_at == 2_000_000_002.001

@@ -8,40 +8,23 @@ after a tag is pushed again, the release, the deployed SSM parameters and what
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from click.testing import CliRunner, Result
 
 from tests.conftest import REGION, write_project
 from tests.support.accounts import DEFAULT_ACCOUNT, account_session, parameters
+from tests.support.cli import Cli
 from tests.support.ecr import push, uri
-from tracker.cli import cli
 
 SERVICES = ("hatching", "feeding")
 
 
-class Tracker:
-    def __init__(self, project_file: Path) -> None:
-        self.project_file = project_file
-
-    def __call__(self, *args: str, code: int = 0, **env: str) -> Result:
-        result = CliRunner().invoke(
-            cli, ["--project-file", str(self.project_file), *args], env={"TRACKER_USER": "ci", **env}
-        )
-        assert result.exit_code == code, result.output + result.stderr
-        return result
-
-    def json(self, *args: str, **env: str) -> Any:
-        return json.loads(self(*args, "--output", "json", **env).stdout)
-
-
 @pytest.fixture
-def tracker(aws: Any, bugfarm_file: Path) -> Tracker:
-    return Tracker(bugfarm_file)
+def tracker(aws: Any, bugfarm_file: Path) -> Cli:
+    return Cli(bugfarm_file, user="ci")
 
 
 @pytest.fixture
@@ -53,7 +36,7 @@ def image(service: str, tag: str = "v1", region: str = REGION, account: str = DE
     return uri(account, region, service, tag)
 
 
-def publish_all(tracker: Tracker, ecr: Any, build: str, tag: str = "v1") -> dict[str, str]:
+def publish_all(tracker: Cli, ecr: Any, build: str, tag: str = "v1") -> dict[str, str]:
     """Push and publish every service's image of ``build``; their digests."""
     digests = {s: push(ecr, s, tag, f"{s}-{build}") for s in SERVICES}
     for service in SERVICES:
@@ -61,7 +44,7 @@ def publish_all(tracker: Tracker, ecr: Any, build: str, tag: str = "v1") -> dict
     return digests
 
 
-def test_a_tag_pushed_again_changes_no_release_and_no_deployment(tracker: Tracker, ecr: Any) -> None:
+def test_a_tag_pushed_again_changes_no_release_and_no_deployment(tracker: Cli, ecr: Any) -> None:
     first = publish_all(tracker, ecr, "build-1")
     release = tracker.json("release", "create")
     pinned = {s: f"{image(s)}@{first[s]}" for s in SERVICES}
@@ -82,7 +65,7 @@ def test_a_tag_pushed_again_changes_no_release_and_no_deployment(tracker: Tracke
     assert newer["release_manifest"]["images"] == {s: f"{image(s)}@{second[s]}" for s in SERVICES}
 
 
-def test_text_output_shows_the_tag_and_a_short_digest(tracker: Tracker, ecr: Any) -> None:
+def test_text_output_shows_the_tag_and_a_short_digest(tracker: Cli, ecr: Any) -> None:
     digests = publish_all(tracker, ecr, "build-1")
     old = tracker.json("release", "create")["release_id"]
     tracker("deploy", old, "prod")
@@ -105,7 +88,7 @@ def test_text_output_shows_the_tag_and_a_short_digest(tracker: Tracker, ecr: Any
 
 
 def test_publishing_a_tag_that_is_not_in_ecr_is_refused_and_writes_nothing(
-    tracker: Tracker, ecr: Any, state: Any
+    tracker: Cli, ecr: Any, state: Any
 ) -> None:
     push(ecr, "hatching", "v1", "hatching-1")
     before = state()
@@ -121,7 +104,7 @@ def test_publishing_a_tag_that_is_not_in_ecr_is_refused_and_writes_nothing(
 
 
 def test_a_release_whose_label_names_a_missing_image_is_refused_naming_each(
-    tracker: Tracker, ecr: Any, state: Any
+    tracker: Cli, ecr: Any, state: Any
 ) -> None:
     for service in SERVICES:
         push(ecr, service, "v1", f"{service}-1")
@@ -134,7 +117,7 @@ def test_a_release_whose_label_names_a_missing_image_is_refused_naming_each(
     assert state() == before
 
 
-def test_pinning_modes(tracker: Tracker, ecr: Any) -> None:
+def test_pinning_modes(tracker: Cli, ecr: Any) -> None:
     digests = publish_all(tracker, ecr, "build-1")
     as_digest = tracker.json("release", "create", "--pin", "digest")["release_manifest"]["images"]
     assert as_digest == {s: f"{s.join(image(s).rsplit(f'{s}:v1', 1))}@{digests[s]}" for s in SERVICES}
@@ -142,13 +125,13 @@ def test_pinning_modes(tracker: Tracker, ecr: Any) -> None:
     # off: recorded as the label holds them (and ECR is not asked: the repositories can go).
     for service in SERVICES:
         ecr.delete_repository(repositoryName=service, force=True)
-    off = tracker.json("release", "create", TRACKER_PIN_IMAGES="off")["release_manifest"]["images"]
+    off = tracker.json("release", "create", env={"TRACKER_PIN_IMAGES": "off"})["release_manifest"]["images"]
     assert off == {s: image(s) for s in SERVICES}
-    bad = tracker("release", "create", code=2, TRACKER_PIN_IMAGES="sometimes").stderr
+    bad = tracker("release", "create", code=2, env={"TRACKER_PIN_IMAGES": "sometimes"}).stderr
     assert "TRACKER_PIN_IMAGES" in bad and "sometimes" in bad
 
 
-def test_a_digest_given_by_ci_is_kept_and_checked(tracker: Tracker, ecr: Any, state: Any) -> None:
+def test_a_digest_given_by_ci_is_kept_and_checked(tracker: Cli, ecr: Any, state: Any) -> None:
     digest = push(ecr, "hatching", "v1", "hatching-1")
     push(ecr, "feeding", "v1", "feeding-1")
     by_digest = f"{image('hatching').rsplit(':', 1)[0]}@{digest}"
@@ -163,7 +146,7 @@ def test_a_digest_given_by_ci_is_kept_and_checked(tracker: Tracker, ecr: Any, st
     assert state() == before
 
 
-def test_the_registry_region_comes_from_the_uri(tracker: Tracker, aws: Any) -> None:
+def test_the_registry_region_comes_from_the_uri(tracker: Cli, aws: Any) -> None:
     """The tracking store is in eu-west-1; the registry in us-east-1."""
     ecr_east = boto3.client("ecr", region_name="us-east-1")
     digests = {s: push(ecr_east, s, "v1", f"{s}-east") for s in SERVICES}
@@ -199,27 +182,27 @@ def test_the_projects_role_reads_its_registry(aws: Any, tmp_path: Path) -> None:
     session = account_session(account, REGION)
     create_tables(Clients(session=session).dynamodb, "tracker-releases", "tracker-deployments")
     digest = push(session.client("ecr"), "web", "v3", "web-3")
-    tracker = Tracker(manifest)
+    tracker = Cli(manifest, user="ci")
     tracker("publish", "web", image("web", "v3", account=account))
     images = tracker.json("release", "create")["release_manifest"]["images"]
     assert images == {"web": f"{image('web', 'v3', account=account)}@{digest}"}
 
 
-def test_other_registries_are_recorded_as_given(tracker: Tracker) -> None:
+def test_other_registries_are_recorded_as_given(tracker: Cli) -> None:
     for service in SERVICES:
         tracker("publish", service, f"ghcr.io/wellcome/{service}:v1")
     images = tracker.json("release", "create")["release_manifest"]["images"]
     assert images == {s: f"ghcr.io/wellcome/{s}:v1" for s in SERVICES}
 
 
-def test_a_malformed_ecr_uri_is_refused(tracker: Tracker, state: Any) -> None:
+def test_a_malformed_ecr_uri_is_refused(tracker: Cli, state: Any) -> None:
     before = state()
     stderr = tracker("publish", "hatching", image("Hatching"), code=2).stderr
     assert "not a valid ECR image reference" in stderr and stderr.count("\n") == 1
     assert state() == before
 
 
-def test_a_partial_release_pins_only_the_services_it_takes_from_the_label(tracker: Tracker, ecr: Any) -> None:
+def test_a_partial_release_pins_only_the_services_it_takes_from_the_label(tracker: Cli, ecr: Any) -> None:
     """The base release (here one recorded before pinning, with plain tags) keeps its images as they are."""
     publish_all(tracker, ecr, "build-1")
     old = tracker.json("release", "create", "--pin", "off")
@@ -233,7 +216,7 @@ def test_a_partial_release_pins_only_the_services_it_takes_from_the_label(tracke
     }
 
 
-def test_pending_counts_a_tag_pushed_again_as_unreleased(tracker: Tracker, ecr: Any) -> None:
+def test_pending_counts_a_tag_pushed_again_as_unreleased(tracker: Cli, ecr: Any) -> None:
     publish_all(tracker, ecr, "build-1")
     tracker("deploy", tracker.json("release", "create")["release_id"], "prod")
     assert tracker.json("pending", "prod")["waiting"] is False  # exit 0: the label's digests are released

@@ -11,22 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from tracker.cli import cli
+from tests.support.cli import Cli
 
 REGISTRY = "registry.example"
 
 
-class Tracker:
-    def __init__(self, project_file: Path, bus: str | None) -> None:
-        self.project_file, self.bus = project_file, bus
-
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        env = {"TRACKER_USER": "ophelia", "TRACKER_EVENT_BUS": self.bus or ""}
-        result = CliRunner().invoke(cli, ["--project-file", str(self.project_file), *args], env=env)
-        assert result.exit_code == code, result.output + result.stderr
-        return result
+def on_bus(project_file: Path, bus: str | None) -> Cli:
+    """The CLI with TRACKER_EVENT_BUS set to ``bus`` (None: no events)."""
+    return Cli(project_file, user="ophelia", env={"TRACKER_EVENT_BUS": bus or ""})
 
 
 def forward_to_queue(aws: Any, bus: str) -> str:
@@ -50,7 +43,7 @@ def received(aws: Any, queue: str) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in messages]
 
 
-def seed(tracker: Tracker) -> str:
+def seed(tracker: Cli) -> str:
     for service in ("hatching", "feeding"):
         tracker("publish", service, f"{REGISTRY}/{service}:v1")
     return str(json.loads(tracker("release", "create", "-o", "json").stdout)["release_id"])
@@ -58,7 +51,7 @@ def seed(tracker: Tracker) -> str:
 
 def test_deployments_freezes_and_unfreezes_reach_a_queue_through_a_rule(aws: Any, bugfarm_file: Path) -> None:
     queue = forward_to_queue(aws, "releases")
-    tracker = Tracker(bugfarm_file, "releases")
+    tracker = on_bus(bugfarm_file, "releases")
     release_id = seed(tracker)
     tracker("deploy", release_id, "stage", "-d", "sprint 12")
     tracker("freeze", "stage", "--reason", "demo tomorrow", "--until", "2099-01-01T00:00:00Z")
@@ -86,7 +79,7 @@ def test_deployments_freezes_and_unfreezes_reach_a_queue_through_a_rule(aws: Any
 def test_an_event_that_cannot_be_sent_is_a_warning_a_finding_and_repairable(
     aws: Any, bugfarm_file: Path
 ) -> None:
-    tracker = Tracker(bugfarm_file, "not-yet")
+    tracker = on_bus(bugfarm_file, "not-yet")
     release_id = seed(tracker)
     done = tracker("deploy", release_id, "prod", "-d", "go")
     assert f"deployed: release {release_id} -> prod" in done.stdout
@@ -112,9 +105,9 @@ def test_an_event_that_cannot_be_sent_is_a_warning_a_finding_and_repairable(
 def test_a_malformed_bus_is_refused_before_anything_is_written(
     aws: Any, bugfarm_file: Path, state: Any
 ) -> None:
-    release_id = seed(Tracker(bugfarm_file, None))
+    release_id = seed(on_bus(bugfarm_file, None))
     before = state()
-    refused = Tracker(bugfarm_file, "no spaces allowed").__call__("deploy", release_id, "prod", code=2)
+    refused = on_bus(bugfarm_file, "no spaces allowed")("deploy", release_id, "prod", code=2)
     assert refused.stderr.strip().splitlines() == [
         "tracker: error: TRACKER_EVENT_BUS 'no spaces allowed' is not an EventBridge bus name or ARN "
         "(letters, digits, '.', '-', '_', '/'; or arn:aws:events:REGION:ACCOUNT:event-bus/NAME)"
@@ -126,6 +119,6 @@ def test_a_malformed_bus_is_refused_before_anything_is_written(
 def test_the_bus_may_be_named_by_arn(aws: Any, bugfarm_file: Path, by_arn: bool) -> None:
     queue = forward_to_queue(aws, "audit")
     arn = aws.get("events").describe_event_bus(Name="audit")["Arn"]
-    tracker = Tracker(bugfarm_file, arn if by_arn else "audit")
+    tracker = on_bus(bugfarm_file, arn if by_arn else "audit")
     tracker("deploy", seed(tracker), "stage")
     assert [e["detail-type"] for e in received(aws, queue)] == ["Deployment"]

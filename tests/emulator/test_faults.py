@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -14,15 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUGFARM, DEPLOYMENTS, RELEASES
+from tests.conftest import BUGFARM, RELEASES
+from tests.support.cli import Cli, Outcome
 from tests.support.counting import CallCounter
+from tests.support.library import deploy, library, publish, release
 from tracker.errors import ManifestTooLargeError
 from tracker.stores.clients import MAX_ATTEMPTS
-from tracker.stores.parameters import ParameterStore
-from tracker.stores.tracking import ITEM_LIMIT, TrackingStore, item_size, serialize
-from tracker.workflows.deployments import deploy
-from tracker.workflows.history import history
-from tracker.workflows.releases import create_release, list_releases, person, publish_image
+from tracker.stores.dynamo import ITEM_LIMIT, item_size, serialize
 
 
 class FlakyProxy(http.server.ThreadingHTTPServer):
@@ -78,21 +73,15 @@ def flaky(moto_endpoint: str) -> Iterator[Any]:
         server.shutdown()
 
 
-def tracker_via(proxy: FlakyProxy, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.server_address[1]}", TRACKER_USER="t")
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", "--project-file", str(BUGFARM), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def tracker_via(proxy: FlakyProxy, *args: str) -> Outcome:
+    endpoint = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.server_address[1]}"}
+    return Cli(BUGFARM, user="t", env=endpoint, process=True)(*args, code=None)
 
 
 def test_throttling_is_retried_with_backoff_then_succeeds(aws: Any, flaky: Any) -> None:
     proxy = flaky(failures=2)
     result = tracker_via(proxy, "status")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "nothing deployed yet" in result.stdout
     assert proxy.seen == 3  # two throttled attempts, then the one that went through
 
@@ -102,23 +91,18 @@ def test_persistent_throttling_gives_up_after_bounded_retries_with_one_clear_lin
 ) -> None:
     proxy = flaky(failures=10_000)
     result = tracker_via(proxy, "status")
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert proxy.seen == MAX_ATTEMPTS, proxy.targets
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ThrottlingException" in lines[0] and "Rate exceeded" in lines[0], lines
 
 
-def stores(aws: Any) -> tuple[TrackingStore, ParameterStore]:
-    return TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
-
-
 def test_a_deployment_that_would_overflow_the_item_fails_before_writing(
     aws: Any, project: Any, state: Any
 ) -> None:
-    releases, parameters = stores(aws)
-    for service in project.service_ids:
-        publish_image(project, parameters, service, f"registry.example/{service}:v1", user_id="ci")
-    release = create_release(project, releases, parameters, requested_by=person("ci")).release
+    tracker = library(aws, project)
+    publish(tracker, "v1")
+    made = release(tracker)
     entry = {
         "environment": {"id": "prod", "name": "Peters prod palace!"},
         "date_requested": "2026-11-27T09:28:49Z",
@@ -126,7 +110,7 @@ def test_a_deployment_that_would_overflow_the_item_fails_before_writing(
         "description": "d" * 900,
     }
     # Fill the item to just under DynamoDB's limit (as ~1 800 ordinary deployments would).
-    row = release.as_row()
+    row = made.as_row()
     while item_size(row) + item_size(entry) + 1 < ITEM_LIMIT:
         row["release_manifest"]["deployments"].append(entry)
     aws.dynamodb.put_item(TableName=RELEASES, Item=serialize(row))
@@ -134,15 +118,7 @@ def test_a_deployment_that_would_overflow_the_item_fails_before_writing(
     with pytest.raises(
         ManifestTooLargeError, match=r"over DynamoDB's 409600-byte item limit; nothing was written"
     ):
-        deploy(
-            project,
-            releases,
-            parameters,
-            release.release_id,
-            "stage",
-            requested_by=person("ops"),
-            description="d" * 900,
-        )
+        deploy(tracker, made.release_id, "stage", description="d" * 900)
     assert state() == before
 
 
@@ -191,12 +167,12 @@ def _iso(seconds: int) -> str:
 def test_history_and_release_list_read_a_bounded_number_of_items(aws: Any, project: Any, count: int) -> None:
     seed_many(aws, count)
     counter = CallCounter()
-    releases, _ = stores(counter.attach_all(aws))
-    newest = history(project, releases, "stage", limit=10)
+    tracker = library(counter.attach_all(aws), project)
+    newest = tracker.history("stage", limit=10)
     assert [h.description for h in newest] == [f"#{i}" for i in range(count - 2, count - 22, -2)]
     assert counter.items_read <= 40, counter.items_read  # never a scan of `count` items
     counter.reset()
-    listed = list_releases(project, releases, limit=10)
+    listed = tracker.releases(limit=10)
     assert [r.release_id for r in listed] == [f"r{i:06d}" for i in range(count - 1, count - 11, -1)]
     # One item past the tenth: it tells whether the tenth ties with what follows (ties sort by id).
     assert counter.items_read <= 11, counter.items_read

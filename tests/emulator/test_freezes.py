@@ -13,21 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEPLOYMENTS, RELEASES, write_project
-from tests.emulator.test_cli import Tracker
+from tests.conftest import write_project
+from tests.support.cli import Cli
+from tests.support.library import deploy, library, person, publish, release
 from tracker.errors import EnvironmentClosedError, EnvironmentFrozenError
 from tracker.model.clock import epoch
 from tracker.model.project import load_project
-from tracker.stores.parameters import ParameterStore
-from tracker.stores.tracking import TrackingStore
-from tracker.workflows.deployments import deploy
-from tracker.workflows.freezes import freeze
-from tracker.workflows.releases import person
-
-
-@pytest.fixture
-def tracker(aws: Any, bugfarm_file: Path) -> Tracker:
-    return Tracker(bugfarm_file)
+from tracker.model.requests import FreezeRequest
+from tracker.stores.tracking import DynamoTrackingStore
 
 
 def one_error_line(result: Any) -> str:
@@ -37,7 +30,7 @@ def one_error_line(result: Any) -> str:
 
 
 def test_frozen_environment_refuses_deploy_promote_and_rollback_and_writes_nothing(
-    tracker: Tracker, state: Any
+    tracker: Cli, state: Any
 ) -> None:
     tracker.publish("v1")
     r1 = tracker.release()
@@ -63,7 +56,7 @@ def test_frozen_environment_refuses_deploy_promote_and_rollback_and_writes_nothi
     assert tracker.json("status")["prod"]["freeze"]["reason"] == "incident 42: payments failing"
 
 
-def test_force_needs_a_description_and_the_record_says_what_it_forced(tracker: Tracker, state: Any) -> None:
+def test_force_needs_a_description_and_the_record_says_what_it_forced(tracker: Cli, state: Any) -> None:
     tracker.publish("v1")
     r1 = tracker.release()
     tracker("deploy", r1, "prod")
@@ -92,7 +85,7 @@ def test_force_needs_a_description_and_the_record_says_what_it_forced(tracker: T
     assert newest["rollback_from"] == r2 and newest["forced"]
 
 
-def test_unfreeze_lifts_it_and_history_logs_both(tracker: Tracker, state: Any) -> None:
+def test_unfreeze_lifts_it_and_history_logs_both(tracker: Cli, state: Any) -> None:
     tracker.publish("v1")
     r1 = tracker.release()
     tracker("freeze", "prod", "--reason", "audit", user="ophelia")
@@ -113,7 +106,7 @@ def test_unfreeze_lifts_it_and_history_logs_both(tracker: Tracker, state: Any) -
     assert "prod  UNFREEZE  by oscar — audit done" in text and "prod  FREEZE  by ophelia — audit" in text
 
 
-def test_bad_freeze_input_is_one_line_and_writes_nothing(tracker: Tracker, state: Any) -> None:
+def test_bad_freeze_input_is_one_line_and_writes_nothing(tracker: Cli, state: Any) -> None:
     before = state()
     cases = [
         (("freeze", "prod", "--reason", "   "), "tracker: error: --reason must not be empty"),
@@ -123,74 +116,69 @@ def test_bad_freeze_input_is_one_line_and_writes_nothing(tracker: Tracker, state
         (("history", "qa"), "environment 'qa' is not declared"),
     ]
     for args, expected in cases:
-        result = tracker(*args, code=2 if args[0] == "freeze" and args[1] == "prod" else 1)
-        assert expected in one_error_line(result)
+        # All bad input, the undeclared environment included: exit 2.
+        assert expected in one_error_line(tracker(*args, code=2))
     assert state() == before
 
 
-def library(aws: Any, manifest: Path) -> tuple[Any, TrackingStore, ParameterStore]:
-    return load_project(manifest), TrackingStore(aws, RELEASES, DEPLOYMENTS), ParameterStore(aws)
+def seeded(aws: Any, manifest: Path) -> tuple[Any, str]:
+    """The manifest's project with one release published and created; the façade and the release id."""
+    tracker = library(aws, load_project(manifest))
+    publish(tracker, "v1")
+    return tracker, release(tracker).release_id
 
 
-def seeded(aws: Any, manifest: Path) -> tuple[Any, TrackingStore, ParameterStore, str]:
-    from tracker.workflows.releases import create_release, publish_image
-
-    project, store, parameters = library(aws, manifest)
-    for service in project.service_ids:
-        publish_image(project, parameters, service, f"registry.example/{service}:v1", user_id="ci")
-    created = create_release(project, store, parameters, requested_by=person("ci"))
-    return project, store, parameters, created.release.release_id
+def at(tracker: Any, moment: float) -> Any:
+    """The same tracker with its clock stopped at ``moment``."""
+    return library(tracker.clients, tracker.project, clock=lambda: moment)
 
 
 def test_freeze_until_ends_by_itself(aws: Any, bugfarm_file: Path) -> None:
-    project, store, parameters, release_id = seeded(aws, bugfarm_file)
+    tracker, release_id = seeded(aws, bugfarm_file)
     start = epoch("2030-01-01T12:00:00Z")
-    freeze(
-        project,
-        store,
-        "prod",
-        reason="launch",
-        requested_by=person("ophelia"),
-        until="2030-01-01T13:00:00Z",
-        clock=lambda: start,
+    at(tracker, start).freeze(
+        FreezeRequest(
+            environment_id="prod",
+            requested_by=person("ophelia"),
+            reason="launch",
+            until="2030-01-01T13:00:00Z",
+        )
     )
     with pytest.raises(EnvironmentFrozenError, match="until 2030-01-01T13:00:00.000Z"):
-        deploy(
-            project,
-            store,
-            parameters,
-            release_id,
-            "prod",
-            requested_by=person("a"),
-            clock=lambda: start + 3599,
-        )
-    assert store.get_deployment(project.id, "prod") is None
-    done = deploy(
-        project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: start + 3600
-    )
+        deploy(at(tracker, start + 3599), release_id, "prod")
+    assert tracker.store.environments.row(tracker.project.id, "prod") is None
+    done = deploy(at(tracker, start + 3600), release_id, "prod")
     assert done.recorded and done.forced is None
 
 
-class FreezingStore(TrackingStore):
+class FreezingStore(DynamoTrackingStore):
     """Freezes the environment (as another person would) right before the deployment's transaction."""
 
     project: Any = None
 
-    def record_deployment(self, *args: Any, **kwargs: Any) -> Any:
-        other = TrackingStore(self.clients, self.releases_table, self.deployments_table)
-        freeze(self.project, other, "prod", reason="a moment earlier", requested_by=person("ophelia"))
-        return super().record_deployment(*args, **kwargs)
+    def record(self, write: Any) -> Any:
+        other = library(self.db.clients, self.project)
+        other.freeze(
+            FreezeRequest(environment_id="prod", requested_by=person("ophelia"), reason="a moment earlier")
+        )
+        return super().record(write)
 
 
 def test_a_freeze_set_between_plan_and_record_wins(aws: Any, bugfarm_file: Path, state: Any) -> None:
-    project, _, parameters, release_id = seeded(aws, bugfarm_file)
-    store = FreezingStore(aws, RELEASES, DEPLOYMENTS)
-    store.project = project
+    from tests.support.library import DEPLOYMENTS, RELEASES
+    from tracker.app import Tracker
+    from tracker.stores.dynamo import Dynamo, Tables
+
+    seeding, release_id = seeded(aws, bugfarm_file)
+    store = FreezingStore(Dynamo(aws, Tables(RELEASES, DEPLOYMENTS)))
+    store.project = seeding.project
+    tracker = Tracker(seeding.settings, clients=aws, project=seeding.project, store=store)
     with pytest.raises(EnvironmentFrozenError, match="frozen by ophelia since .*a moment earlier"):
-        deploy(project, store, parameters, release_id, "prod", requested_by=person("a"))
-    assert store.get_deployment(project.id, "prod") is None
-    assert store.get_release(release_id).deployments == []  # type: ignore[union-attr]
-    assert parameters.get_path_recursive(f"/{project.id}/deployments") == {}
+        deploy(tracker, release_id, "prod")
+    project_id = seeding.project.id
+    assert store.environments.row(project_id, "prod") is None
+    assert store.releases.get(release_id).deployments == []  # type: ignore[union-attr]
+    assert seeding.parameters.get_path(f"/{project_id}/deployments", recursive=True) == {}
 
 
 WEEKEND = {
@@ -232,56 +220,40 @@ def windowed(path: Path, *windows: dict[str, str]) -> Path:
 def test_deny_window_refuses_inside_and_says_when_it_opens(
     aws: Any, bugfarm_file: Path, moment: str, expected: str | None
 ) -> None:
-    project, store, parameters, release_id = seeded(aws, windowed(bugfarm_file, WEEKEND))
-    at = epoch(moment)
+    tracker, release_id = seeded(aws, windowed(bugfarm_file, WEEKEND))
+    then = at(tracker, epoch(moment))
     if expected is None:
-        assert deploy(
-            project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: at
-        ).recorded
+        assert deploy(then, release_id, "prod").recorded
         return
     with pytest.raises(EnvironmentClosedError) as refused:
-        deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: at)
+        deploy(then, release_id, "prod")
     assert expected in str(refused.value) and "nothing was recorded" in str(refused.value)
-    assert store.get_deployment(project.id, "prod") is None
+    assert tracker.store.environments.row(tracker.project.id, "prod") is None
     # stage has no windows
-    assert deploy(
-        project, store, parameters, release_id, "stage", requested_by=person("a"), clock=lambda: at
-    ).recorded
+    assert deploy(then, release_id, "stage").recorded
 
 
 def test_allow_window_refuses_outside_and_force_records_the_window(aws: Any, bugfarm_file: Path) -> None:
-    project, store, parameters, release_id = seeded(aws, windowed(bugfarm_file, WEEKEND, OFFICE))
-    monday = epoch("2026-11-30T10:00:00Z")  # after the weekend, but no office hours on Monday
+    tracker, release_id = seeded(aws, windowed(bugfarm_file, WEEKEND, OFFICE))
+    monday = at(tracker, epoch("2026-11-30T10:00:00Z"))  # after the weekend, but no office hours on Monday
     with pytest.raises(
         EnvironmentClosedError, match="outside its allow window 'office hours'.*opens Tue 2026-12-01 09:00"
     ):
-        deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: monday)
-    friday = epoch("2026-11-27T17:00:00Z")  # inside the weekend: it opens Tuesday, not Monday
+        deploy(monday, release_id, "prod")
+    friday = at(tracker, epoch("2026-11-27T17:00:00Z"))  # inside the weekend: it opens Tuesday, not Monday
     with pytest.raises(EnvironmentClosedError, match="deny window 'weekend'.*opens Tue 2026-12-01 09:00"):
-        deploy(project, store, parameters, release_id, "prod", requested_by=person("a"), clock=lambda: friday)
-    forced = deploy(
-        project,
-        store,
-        parameters,
-        release_id,
-        "prod",
-        requested_by=person("a"),
-        description="security fix",
-        force=True,
-        clock=lambda: monday,
-    )
-    assert forced.forced == f"the {project.windows['prod'][1].describe()}"
-    tuesday = epoch("2026-12-01T09:30:00Z")
-    assert deploy(
-        project, store, parameters, release_id, "stage", requested_by=person("a"), clock=lambda: tuesday
-    ).recorded
+        deploy(friday, release_id, "prod")
+    forced = deploy(monday, release_id, "prod", description="security fix", force=True)
+    assert forced.forced == f"the {tracker.project.windows['prod'][1].describe()}"
+    tuesday = at(tracker, epoch("2026-12-01T09:30:00Z"))
+    assert deploy(tuesday, release_id, "stage").recorded
 
 
 def test_cli_refuses_a_closed_window_with_one_line(bugfarm_file: Path, aws: Any, state: Any) -> None:
     forever = dict(
         WEEKEND, name="migration", rrule="FREQ=YEARLY;COUNT=1", start="2020-01-01T00:00", duration="P36500D"
     )
-    tracker = Tracker(windowed(bugfarm_file, forever))
+    tracker = Cli(windowed(bugfarm_file, forever))
     tracker.publish("v1")
     release_id = tracker.release()
     before = state()
@@ -309,6 +281,6 @@ def test_cli_refuses_a_closed_window_with_one_line(bugfarm_file: Path, aws: Any,
 def test_bad_windows_are_refused_when_the_manifest_is_read(
     bugfarm_file: Path, aws: Any, change: dict[str, str], expected: str
 ) -> None:
-    tracker = Tracker(windowed(bugfarm_file, dict(WEEKEND, **change)))
+    tracker = Cli(windowed(bugfarm_file, dict(WEEKEND, **change)))
     line = one_error_line(tracker("status", code=2))
     assert "environments[1]" in line and expected in line, line

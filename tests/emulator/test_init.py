@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from tests.conftest import reset_moto
 from tests.support.accounts import account_session
-from tracker.cli import cli
+from tests.support.cli import Cli, Outcome
 from tracker.model.project import load_projects
 
 IMAGE = "registry.example/app:v1"
 
 
-def init(path: Path, *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, ["--project-file", str(path), "init", *args], env={"TRACKER_USER": "t"})
-    assert result.exit_code == code, result.output + result.stderr
-    return result
+def init(path: Path, *args: str, code: int = 0) -> Outcome:
+    return Cli(path, user="t")("init", *args, code=code)
 
 
 @pytest.fixture
@@ -178,5 +174,5 @@ def test_bad_init_input_is_one_line_and_writes_nothing(tmp_path: Path, args: lis
 
 
 def test_init_help_explains(tmp_path: Path) -> None:
-    shown: Any = CliRunner().invoke(cli, ["init", "--help"])
+    shown = Cli()("init", "--help")
     assert "--discover" in shown.stdout and "never overwritten without --force" in shown.stdout

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import BUGFARM, DEPLOYMENTS, RELEASES
+from tests.support.library import deploy, library, publish, release
 from tests.support.tables import create_tables
 from tracker.errors import MissingImagesError, ReleaseNotFoundError
 from tracker.model.project import load_project
+from tracker.workflows.releases import require_release
 
 
 @pytest.fixture
@@ -34,43 +36,29 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield clients, calls
 
 
-def stores(clients: Any) -> tuple[Any, Any]:
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-
-    return TrackingStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients)
-
-
 def test_release_and_deploy_cost_a_bounded_number_of_calls(mocked: Any) -> None:
-    from tracker.workflows.deployments import deploy
-    from tracker.workflows.releases import create_release, person, publish_image
-
     clients, calls = mocked
-    project = load_project(BUGFARM)
-    releases, parameters = stores(clients)
-    for service in project.service_ids:
-        publish_image(project, parameters, service, f"registry.example/{service}:1", user_id="ci")
+    tracker = library(clients, load_project(BUGFARM))
+    publish(tracker, "1")
     calls.clear()
-    release = create_release(project, releases, parameters, requested_by=person("ci")).release
+    made = release(tracker)
     # 2 services: one SSM batch; the newest release (duplicates, time order), the write, and the
     # index read once more until it lists the new release (so that `latest` names it).
     assert sorted(calls) == ["GetParameters", "PutItem", "Query", "Query"]
     calls.clear()
-    result = deploy(project, releases, parameters, release.release_id, "stage", requested_by=person("ops"))
+    result = deploy(tracker, made.release_id, "stage")
     assert result.recorded
+    # The plan reads the release, the row and the freeze in one BatchGetItem; GetItem follows SSM.
     assert sorted(calls) == ["BatchGetItem", "GetItem", "PutParameter", "PutParameter", "TransactWriteItems"]
 
 
 def test_missing_images_are_named_and_nothing_is_written(mocked: Any) -> None:
-    from tracker.workflows.releases import create_release, person, publish_image
-
     clients, calls = mocked
-    project = load_project(BUGFARM)
-    releases, parameters = stores(clients)
-    publish_image(project, parameters, "hatching", "registry.example/hatching:1", user_id="ci")
+    tracker = library(clients, load_project(BUGFARM))
+    publish(tracker, "1", "hatching")
     calls.clear()
     with pytest.raises(MissingImagesError) as raised:
-        create_release(project, releases, parameters, requested_by=person("ci"))
+        release(tracker)
     assert raised.value.services == ["feeding"]
     assert "PutItem" not in calls
     assert clients.dynamodb.scan(TableName=RELEASES)["Items"] == []
@@ -78,6 +66,6 @@ def test_missing_images_are_named_and_nothing_is_written(mocked: Any) -> None:
 
 def test_unknown_release(mocked: Any) -> None:
     clients, _ = mocked
-    releases, _ = stores(clients)
-    with pytest.raises(ReleaseNotFoundError, match="release 'nope' not found"):
-        releases.require_release("nope", "bugfarm_73649")
+    tracker = library(clients, load_project(BUGFARM))
+    with pytest.raises(ReleaseNotFoundError, match="release 'bugfarm_73649:nope' not found"):
+        require_release(tracker.context, "bugfarm_73649:nope")

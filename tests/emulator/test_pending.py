@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from tests.emulator.test_cli import REGISTRY, Tracker
+from tests.support.cli import REGISTRY, Cli
 
 
-@pytest.fixture
-def tracker(aws: Any, bugfarm_file: Path) -> Tracker:
-    return Tracker(bugfarm_file)
-
-
-def test_pending_marks_unreleased_and_undeployed_images_and_gates_ci(tracker: Tracker) -> None:
+def test_pending_marks_unreleased_and_undeployed_images_and_gates_ci(tracker: Cli) -> None:
     tracker.publish("v1")
     r1 = tracker.release()
     tracker("deploy", r1, "stage")
@@ -45,9 +35,9 @@ def test_pending_marks_unreleased_and_undeployed_images_and_gates_ci(tracker: Tr
     assert "nothing waits" in tracker("pending").stdout
 
 
-def test_pending_errors_exit_2(tracker: Tracker) -> None:
+def test_pending_errors_exit_2(tracker: Cli) -> None:
     result = tracker("pending", "qa", code=2)
     assert result.stderr.strip().splitlines() == [
         "tracker: error: environment 'qa' is not declared in the project manifest of 'bugfarm_73649' "
-        "(declared: stage, prod)"
+        f"({tracker.project_file}; declared: stage, prod)"
     ]

@@ -6,19 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
-
 from tests.conftest import RELEASES
-from tracker.cli import cli
-from tracker.stores.tracking import serialize
-
-REGISTRY = "registry.example"
+from tests.support.cli import REGISTRY, Cli, Outcome
+from tracker.stores.dynamo import serialize
 
 
-def run(project_file: Path, *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, ["--project-file", str(project_file), *args], env={"TRACKER_USER": "ci"})
-    assert result.exit_code == code, result.output + result.stderr
-    return result
+def run(project_file: Path, *args: str, code: int = 0) -> Outcome:
+    return Cli(project_file, user="ci")(*args, code=code)
 
 
 def release(project_file: Path, tag: str) -> str:
@@ -105,22 +99,18 @@ def test_releases_recorded_with_bare_ids_stay_readable_and_deployable(aws: Any, 
 
 
 def test_releases_created_in_one_millisecond_are_listed_the_same_way_every_time(
-    aws: Any, project: Any, stores: Any
+    aws: Any, project: Any
 ) -> None:
-    from tracker.workflows.releases import create_release, list_releases, person, publish_image
+    from tests.support.library import library, publish, release
 
-    store, parameters = stores
     created = []
     for tag in ("a", "b", "c"):
-        for service in project.service_ids:
-            publish_image(project, parameters, service, f"{REGISTRY}/{service}:{tag}", user_id="ci")
-        made = create_release(
-            project, store, parameters, requested_by=person("ci"), clock=lambda: 1_800_000_000.5
-        )
-        created.append(made.release)
+        tracker = library(aws, project, clock=lambda: 1_800_000_000.5)
+        publish(tracker, tag)
+        created.append(release(tracker))
     # The clock stood still: each release still sorts after the one before it.
     assert [r.created_at for r in created] == [1_800_000_000.5, 1_800_000_000.501, 1_800_000_000.502]
-    assert [r.release_id for r in list_releases(project, store)] == [r.release_id for r in reversed(created)]
+    assert [r.release_id for r in tracker.releases()] == [r.release_id for r in reversed(created)]
 
 
 def _row(release_id: str, created_at: int) -> dict[str, Any]:

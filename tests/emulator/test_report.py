@@ -10,13 +10,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
+from tests.support.cli import REGISTRY, Cli
+from tracker.model.entries import DeploymentEntry, EnvironmentRef, Person, short_id
+from tracker.model.records import HistoryEntry
+from tracker.report import LOOKBACK, collect
+from tracker.report.html import render_html
+from tracker.report.markdown import render_markdown
 
-from tracker.cli import cli
-from tracker.model.records import HistoryEntry, short_id
-from tracker.report import LOOKBACK, collect, render_html, render_markdown
-
-REGISTRY = "registry.example"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -35,11 +35,7 @@ PROD = "Peters prod palace!"
 
 
 def run(project_file: Path, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        cli, ["--project-file", str(project_file), *args], env={"TRACKER_USER": "ops"}
-    )
-    assert result.exit_code == code, result.output + result.stderr
-    return result.stdout
+    return Cli(project_file, user="ops")(*args, code=code).stdout
 
 
 def seed(project_file: Path) -> tuple[str, str]:
@@ -253,8 +249,7 @@ def test_a_pending_error_is_shown_not_fatal(aws: Any, bugfarm_file: Path, tmp_pa
     aws.ssm.put_parameter(
         Name="/bugfarm_73649/images/latest/hatching", Value=ecr, Type="String", Overwrite=True
     )
-    failed = CliRunner().invoke(cli, ["--project-file", str(bugfarm_file), "pending"])
-    assert failed.exit_code == 2, failed.output
+    failed = Cli(bugfarm_file)("pending", code=2)
     problem = failed.stderr.strip().removeprefix("tracker: error: ")
     page = tmp_path / "report.html"
     run(bugfarm_file, "report", "-o", str(page))
@@ -263,14 +258,13 @@ def test_a_pending_error_is_shown_not_fatal(aws: Any, bugfarm_file: Path, tmp_pa
     assert r1 in page.read_text()
 
 
+def entry(env: str) -> DeploymentEntry:
+    return DeploymentEntry(EnvironmentRef(env, env), "2026-01-01T00:00:00.000Z", Person("ops", "ops"), "")
+
+
 def deployment(env: str, release: str, tag: str) -> HistoryEntry:
     return HistoryEntry(
-        release_id=f"bugfarm_73649:{release}",
-        environment={"id": env, "name": env},
-        date_requested="2026-01-01T00:00:00.000Z",
-        requested_by={"id": "ops", "name": "ops"},
-        description="",
-        images={"hatching": f"{REGISTRY}/hatching:{tag}"},
+        "deployment", f"bugfarm_73649:{release}", entry(env), {"hatching": f"{REGISTRY}/hatching:{tag}"}
     )
 
 
@@ -308,9 +302,7 @@ def test_the_timeline_reads_back_only_as_far_as_it_must(project: Any) -> None:
     assert render_html(data).index("hatching: v2 → v3") < render_html(data).index("hatching: v1 → v2")
 
     read = []  # a page of freezes only: nothing more is read
-    freeze = HistoryEntry(
-        "", {"id": "prod", "name": "prod"}, "2026-01-01T00:00:00.000Z", {}, "", {}, "freeze"
-    )
+    freeze = HistoryEntry("freeze", "", entry("prod"))
     collect(project, [], [freeze], older=counted(stage, read), now=1.8e9)
     assert read == []
 

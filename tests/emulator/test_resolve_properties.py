@@ -63,11 +63,9 @@ def check_protocol(code: int, stdout: str, stderr: str) -> dict[str, str] | None
 @pytest.fixture
 def world(aws: Any, tmp_path: Path) -> dict[str, str]:
     """Project files and a few releases in the emulator; returns the placeholders used by queries."""
+    from tests.support.library import deploy, library, release
     from tracker.model.project import load_project
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.deployments import deploy
-    from tracker.workflows.releases import create_release, person, publish_image
+    from tracker.model.requests import PublishRequest
 
     files = {
         "<bugfarm>": tmp_path / "bugfarm.json",
@@ -83,18 +81,16 @@ def world(aws: Any, tmp_path: Path) -> dict[str, str]:
     world["<missing>"] = str(tmp_path / "no-such-file")
     world["<directory>"] = str(tmp_path)
 
-    releases = TrackingStore(aws, RELEASES, DEPLOYMENTS)
-    parameters = ParameterStore(aws)
     for key in ("<bugfarm>", "<other>"):
-        project = load_project(files[key])
+        tracker = library(aws, load_project(files[key]))
+        project = tracker.project
         for service in project.service_ids:
-            publish_image(
-                project, parameters, service, f"http://example.com/{project.id}/{service}/1", user_id="t"
-            )
-        release = create_release(project, releases, parameters, requested_by=person("t")).release
-        world[f"{key}-release"] = release.release_id
+            image = f"http://example.com/{project.id}/{service}/1"
+            tracker.publish(PublishRequest(service_id=service, image_uri=image, user_id="t"))
+        made = release(tracker, "t")
+        world[f"{key}-release"] = made.release_id
         if key == "<bugfarm>":
-            deploy(project, releases, parameters, release.release_id, "stage", requested_by=person("t"))
+            deploy(tracker, made.release_id, "stage", "t")
     return world
 
 

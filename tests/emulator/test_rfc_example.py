@@ -7,13 +7,11 @@ tables field by field; generated ids and times aside.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import DEPLOYMENTS, RELEASES
+from tests.support.cli import Cli, Outcome
 from tracker.model.clock import epoch
 
 RFC_IMAGES = {
@@ -22,19 +20,13 @@ RFC_IMAGES = {
 }
 
 
-def tracker(project_file: Path, *args: str, user: str = "dev_dave") -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, TRACKER_USER=user)
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", "--project-file", str(project_file), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+def tracker(project_file: Path, *args: str, user: str = "dev_dave") -> Outcome:
+    """``python -m tracker`` as its own process: the entry point a user runs."""
+    return Cli(project_file, user=user, process=True)(*args, code=None)
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
+def ok(result: Outcome) -> str:
+    assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
 

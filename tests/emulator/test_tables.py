@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from tests.conftest import reset_moto
+from tests.support.cli import REGISTRY, Cli, Outcome
 from tests.support.tables import create_tables, snapshot
-from tracker.cli import cli
 
-REGISTRY = "registry.example"
 THEIRS = {"TRACKER_RELEASES_TABLE": "platform-releases", "TRACKER_DEPLOYMENTS_TABLE": "platform-deployments"}
 
 
@@ -25,12 +23,8 @@ def clients(moto_endpoint: str) -> Any:
     return Clients()
 
 
-def run(project_file: Path, *args: str, code: int = 0, **env: str) -> Result:
-    result = CliRunner().invoke(
-        cli, ["--project-file", str(project_file), *args], env={"TRACKER_USER": "ci", **THEIRS, **env}
-    )
-    assert result.exit_code == code, result.output + result.stderr
-    return result
+def run(project_file: Path, *args: str, code: int = 0, **env: str) -> Outcome:
+    return Cli(project_file, user="ci", env={**THEIRS, **env})(*args, code=code)
 
 
 def rfc_flow(project_file: Path, **env: str) -> None:
@@ -95,8 +89,9 @@ def test_a_missing_table_is_named_with_region_and_account(clients: Any, bugfarm_
     refused = run(bugfarm_file, "status", code=1)
     assert (
         "DynamoDB tables 'platform-releases' and 'platform-deployments' do not exist "
-        "(region eu-west-1, account 123456789012): create the tables with the Terraform module "
-        "modules/tracking-store" in refused.stderr
+        "(region eu-west-1, account 123456789012) (create them with the Terraform module "
+        "modules/tracking-store, or point TRACKER_RELEASES_TABLE / TRACKER_DEPLOYMENTS_TABLE at yours)"
+        in refused.stderr
     )
     create_tables(clients.dynamodb, "platform-releases", "elsewhere")
     refused = run(bugfarm_file, "status", code=1)

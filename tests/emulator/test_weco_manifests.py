@@ -9,17 +9,15 @@ inspected with plain boto3 clients (tests/support/accounts.py).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from tests.conftest import DEPLOYMENTS, RELEASES, reset_moto
 from tests.support.accounts import DEFAULT_ACCOUNT, account_session, items, parameters
+from tests.support.cli import Cli
 from tests.support.tables import create_tables
-from tracker.cli import cli
 
 SHOP, REPORTS = "111122223333", "444455556666"
 CALLER = f"arn:aws:sts::{DEFAULT_ACCOUNT}:user/moto"  # who moto says the caller's own credentials are
@@ -64,18 +62,9 @@ reports:
 WHERE = {"shop": (SHOP, "eu-central-1"), "reports": (REPORTS, "us-east-2")}
 
 
-class Tracker:
-    def __init__(self, manifest: Path, env: dict[str, str] | None = None) -> None:
-        self.manifest = manifest
-        self.env = {"TRACKER_USER": "", "TRACKER_PROJECT": "", **(env or {})}
-
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        result = CliRunner().invoke(cli, ["--project-file", str(self.manifest), *args], env=self.env)
-        assert result.exit_code == code, result.output + result.stderr
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--output", "json").stdout)
+def weco(manifest: Path, env: dict[str, str] | None = None) -> Cli:
+    """The CLI on the YAML manifest, as the caller (no TRACKER_USER), no project unless ``env`` says."""
+    return Cli(manifest, user=None, env={"TRACKER_PROJECT": "", **(env or {})})
 
 
 @pytest.fixture
@@ -112,7 +101,7 @@ def everywhere() -> dict[tuple[str, str], tuple[dict[str, str], Any, Any]]:
 def test_two_projects_in_two_accounts_each_write_only_their_own(
     accounts: dict[str, Any], manifest: Path
 ) -> None:
-    shop, reports = Tracker(manifest, {"TRACKER_PROJECT": "shop"}), Tracker(manifest)
+    shop, reports = weco(manifest, {"TRACKER_PROJECT": "shop"}), weco(manifest)
     for service in ("web", "worker", "cron"):
         shop("publish", service, f"{REGISTRY}/{service}:v1")
     reports("--project", "reports", "publish", "renderer", f"{REGISTRY}/renderer:r1")
@@ -156,7 +145,7 @@ def test_two_projects_in_two_accounts_each_write_only_their_own(
 
 
 def test_a_file_with_several_projects_needs_one_chosen(accounts: dict[str, Any], manifest: Path) -> None:
-    tracker = Tracker(manifest)
+    tracker = weco(manifest)
     failed = tracker("images", code=2)
     assert failed.stderr == (
         f"tracker: error: {manifest} holds several projects (shop, reports): choose one with --project, "
@@ -185,18 +174,18 @@ def test_the_account_guard_refuses_before_anything_is_written(
 ) -> None:
     before = everywhere()
     # --no-assume-role: the caller says it already is the shop's role, but its account is moto's default.
-    shop = Tracker(manifest, {"TRACKER_PROJECT": "shop"})
+    shop = weco(manifest, {"TRACKER_PROJECT": "shop"})
     failed = shop("--no-assume-role", "publish", "web", f"{REGISTRY}/web:v1", code=1)
     assert failed.stderr == (
         "tracker: error: project 'shop' must act in account 111122223333 (its manifest's account_id), "
         f"but the credentials in use ({CALLER}) are in account {DEFAULT_ACCOUNT}; nothing written\n"
     )
-    same = Tracker(manifest, {"TRACKER_PROJECT": "shop", "TRACKER_ASSUME_ROLE": "0"})
+    same = weco(manifest, {"TRACKER_PROJECT": "shop", "TRACKER_ASSUME_ROLE": "0"})
     assert same("publish", "web", f"{REGISTRY}/web:v1", code=1).stderr == failed.stderr
     # A project without a role whose account_id is not the caller's.
     lone = manifest.with_name("lone.yaml")
     lone.write_text("lone:\n  account_id: '111122223333'\n  image_repositories:\n    - id: web\n")
-    refused = Tracker(lone)("publish", "web", f"{REGISTRY}/web:v1", code=1)
+    refused = weco(lone)("publish", "web", f"{REGISTRY}/web:v1", code=1)
     assert "must act in account 111122223333" in refused.stderr and DEFAULT_ACCOUNT in refused.stderr
     assert everywhere() == before
 
@@ -204,7 +193,7 @@ def test_the_account_guard_refuses_before_anything_is_written(
 def test_a_role_in_another_account_than_account_id_is_refused_without_aws(manifest: Path) -> None:
     bad = manifest.with_name("bad.yaml")
     bad.write_text(MANIFEST.replace("account_id: '111122223333'", "account_id: '555555555555'"))
-    failed = Tracker(bad, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})("-P", "shop", "images", code=2)
+    failed = weco(bad, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})("-P", "shop", "images", code=2)
     assert failed.stderr == (
         f"tracker: error: {bad} is invalid: shop: role_arn is in account 111122223333 but account_id "
         "says 555555555555\n"
@@ -213,7 +202,7 @@ def test_a_role_in_another_account_than_account_id_is_refused_without_aws(manife
 
 def test_region_flag_wins_over_the_manifest(accounts: dict[str, Any], manifest: Path) -> None:
     create_tables(account_session(SHOP, "eu-west-1").client("dynamodb"), RELEASES, DEPLOYMENTS)
-    shop = Tracker(manifest, {"TRACKER_PROJECT": "shop"})
+    shop = weco(manifest, {"TRACKER_PROJECT": "shop"})
     shop("--region", "eu-west-1", "publish", "cron", f"{REGISTRY}/cron:v9")
     assert parameters(account_session(SHOP, "eu-west-1")) == {
         "/shop/images/latest/cron": f"{REGISTRY}/cron:v9"
@@ -270,7 +259,7 @@ def test_a_role_that_cannot_be_assumed_is_one_line_and_writes_nothing(
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", patched)
     before = everywhere_without_patch(original)
-    failed = Tracker(manifest, {"TRACKER_PROJECT": "shop"})("publish", "web", f"{REGISTRY}/web:v1", code=1)
+    failed = weco(manifest, {"TRACKER_PROJECT": "shop"})("publish", "web", f"{REGISTRY}/web:v1", code=1)
     assert failed.stderr == (
         "tracker: error: assuming role arn:aws:iam::111122223333:role/shop-ci (or set --no-assume-role if "
         "you already act as it): AWS refused the call (AccessDenied): not authorized\n"
@@ -301,7 +290,7 @@ def test_no_assume_role_works_when_the_caller_is_that_role(accounts: dict[str, A
         "TRACKER_PROJECT": "shop",
         "TRACKER_ASSUME_ROLE": "0",
     }
-    refused = Tracker(manifest, as_other_role)("publish", "web", f"{REGISTRY}/web:v1", code=1)
+    refused = weco(manifest, as_other_role)("publish", "web", f"{REGISTRY}/web:v1", code=1)
     assert "says the caller already is arn:aws:iam::111122223333:role/shop-ci" in refused.stderr
     assert "assumed-role/test-inspector/test; nothing written" in refused.stderr
     assert parameters(session) == {}
@@ -316,7 +305,7 @@ def test_no_assume_role_works_when_the_caller_is_that_role(accounts: dict[str, A
         "AWS_SECRET_ACCESS_KEY": role["Credentials"]["SecretAccessKey"],
         "AWS_SESSION_TOKEN": role["Credentials"]["SessionToken"],
     }
-    Tracker(manifest, as_role)("publish", "web", f"{REGISTRY}/web:v1")
+    weco(manifest, as_role)("publish", "web", f"{REGISTRY}/web:v1")
     assert parameters(session) == {"/shop/images/latest/web": f"{REGISTRY}/web:v1"}
 
 
@@ -335,7 +324,7 @@ def test_first_use_from_many_threads_assumes_the_role_once(accounts: dict[str, A
 def test_the_report_names_the_ecs_services_of_each_repository(
     accounts: dict[str, Any], manifest: Path
 ) -> None:
-    shop = Tracker(manifest, {"TRACKER_PROJECT": "shop"})
+    shop = weco(manifest, {"TRACKER_PROJECT": "shop"})
     for service in ("web", "worker", "cron"):
         shop("publish", service, f"{REGISTRY}/{service}:v1")
     shop("deploy", shop("release", "create", "--quiet").stdout.strip(), "stage")

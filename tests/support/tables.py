@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.stores.tracking import LATEST_DEPLOYMENTS, LATEST_RELEASES
+from tracker.stores.dynamo import LATEST_DEPLOYMENTS, LATEST_RELEASES
 
 
 def create_tables(

@@ -24,7 +24,7 @@ SECTIONS = [
     "wall_time",
     "terraform_plan",
     "deploy_time",
-    "make_deploy",
+    "make",
     "container_image",
 ]
 
@@ -84,7 +84,8 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> Non
     assert all(numeric(r) for r in doc["terraform_plan"]["ratios"].values())
     assert len(doc["terraform_plan"]["plans"]) == 4
     assert numeric(doc["deploy_time"]["growth"])
-    assert numeric(doc["make_deploy"]["ratio"])
+    assert set(doc["make"]["ratios"]) == {"plan", "deploy"}
+    assert all(numeric(r) for r in doc["make"]["ratios"].values())
     image = doc["container_image"]
     assert image["base_bytes"] < image["image_bytes"] < image["base_bytes"] + 200_000_000
     assert all(numeric(f["median_s"]) for f in image["startup"].values())

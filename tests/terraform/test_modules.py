@@ -71,47 +71,32 @@ def clients() -> Any:
 
 def seed_release(aws: Any, project_file: Path = BUGFARM, tag: str = "00001") -> str:
     """Publish images and create a release through the library; returns its id."""
+    from tests.support.library import library, release
     from tracker.model.project import load_project
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.releases import create_release, person, publish_image
+    from tracker.model.requests import PublishRequest
 
-    project = load_project(project_file)
-    parameters = ParameterStore(aws)
-    for service in project.service_ids:
-        publish_image(
-            project, parameters, service, f"http://example.com/images/{service}/{tag}", user_id="dev"
-        )
-    created = create_release(
-        project,
-        TrackingStore(aws, RELEASES, DEPLOYMENTS),
-        parameters,
-        requested_by=person("dev_dave", "Dave Dollop"),
-        description="Some stuff wot I did.",
-    )
-    return created.release.release_id
+    tracker = library(aws, load_project(project_file))
+    for service in tracker.project.service_ids:
+        image = f"http://example.com/images/{service}/{tag}"
+        tracker.publish(PublishRequest(service_id=service, image_uri=image, user_id="dev"))
+    return release(tracker, "dev_dave", "Dave Dollop", description="Some stuff wot I did.").release_id
 
 
 def deploy_outside_terraform(aws: Any, environment: str) -> str:
     """Publish other images, release and deploy them with the library (outside Terraform)."""
+    from tests.support.library import deploy, library
     from tracker.model.project import load_project
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.deployments import deploy
-    from tracker.workflows.releases import person
 
     release_id = seed_release(aws, tag="other")
-    store = TrackingStore(aws, RELEASES, DEPLOYMENTS)
-    deploy(
-        load_project(BUGFARM), store, ParameterStore(aws), release_id, environment, requested_by=person("cli")
-    )
+    deploy(library(aws, load_project(BUGFARM)), release_id, environment, "cli")
     return release_id
 
 
 def release_item(aws: Any, release_id: str) -> dict[str, Any]:
-    from tracker.stores.tracking import TrackingStore
+    from tests.support.library import library
+    from tracker.model.project import load_project
 
-    release = TrackingStore(aws, RELEASES, DEPLOYMENTS).get_release(release_id)
+    release = library(aws, load_project(BUGFARM)).store.releases.get(release_id)
     assert release is not None
     return release.as_row()
 
@@ -185,13 +170,13 @@ def test_store_root_creates_exactly_the_rfc_tables(tf: dict[str, Any]) -> None:
 def test_stage_then_prod_reproduce_the_rfc_example(tf: dict[str, Any], aws: Any) -> None:
     release_id = seed_release(aws)
 
-    planned = stack(tf, "plan", "stage", release_id)
+    planned = stack(tf, "plan", release_id, "stage")
     assert f'+ release_id = "{release_id}"' in planned.stdout
     assert 'hatching = "(none) -> http://example.com/images/hatching/00001"' in planned.stdout
     assert deployment_rows(aws) == []  # a plan writes nothing
 
     stack(
-        tf, "deploy", "stage", release_id,
+        tf, "deploy", release_id, "stage",
         "--user", "ops_ophelia", "--user-name", "Ophelia Oppenheimer",
         "--description", "Some stuff wot dave did for testing.",
     )  # fmt: skip
@@ -230,9 +215,9 @@ def test_stage_then_prod_reproduce_the_rfc_example(tf: dict[str, Any], aws: Any)
 
     # Applying the same release again: no changes planned, nothing recorded; the same for a
     # plan that only reads what the environment runs.
-    assert "No changes." in stack(tf, "plan", "stage", release_id).stdout
+    assert "No changes." in stack(tf, "plan", release_id, "stage").stdout
     assert "No changes." in stack(tf, "plan", "stage").stdout
-    stack(tf, "deploy", "stage", release_id)
+    stack(tf, "deploy", release_id, "stage")
     assert len(release_item(aws, release_id)["release_manifest"]["deployments"]) == 2
 
     # A stack that only reads: the deployed-images module.
@@ -262,7 +247,7 @@ def test_plan_of_an_environment_without_a_release_reads_what_runs_there(tf: dict
     assert "Plan:" not in empty and '+ project_id = "bugfarm_73649"' in empty and '+ release_id = ""' in empty
     release_id = seed_release(aws)
     prefix = release_id.split(":")[1][:8]  # what `release list` and the report show
-    stack(tf, "deploy", "prod", prefix)
+    stack(tf, "deploy", prefix, "prod")
     assert deployment_rows(aws) == [("bugfarm_73649", "prod", release_id)]
     assert "No changes." in stack(tf, "plan", "prod").stdout
     assert outputs(tf, "bugfarm_73649", "prod")["release_id"]["value"] == release_id
@@ -295,13 +280,13 @@ def test_each_project_keeps_its_own_state(tf: dict[str, Any], aws: Any) -> None:
     shop = tf["tmp"] / "shop.json"
     shop.write_text(json.dumps(THREE_ENVIRONMENTS))
     bugfarm_release, shop_release = seed_release(aws), seed_release(aws, shop)
-    stack(tf, "deploy", "stage", bugfarm_release)
+    stack(tf, "deploy", bugfarm_release, "stage")
     bugfarm_state = tf["state"] / "projects" / "bugfarm_73649" / "stage" / "terraform.tfstate"
     before = bugfarm_state.read_bytes()
 
-    stack(tf, "deploy", "stage", shop_release, project=shop)
+    stack(tf, "deploy", shop_release, "stage", project=shop)
     assert bugfarm_state.read_bytes() == before
-    again = stack(tf, "plan", "stage", bugfarm_release)
+    again = stack(tf, "plan", bugfarm_release, "stage")
     assert "No changes." in again.stdout
     assert outputs(tf, "bugfarm_73649", "stage")["images"]["value"] == RFC_IMAGES
     assert set(outputs(tf, "shop", "stage")["images"]["value"]) == {"web", "worker"}
@@ -320,7 +305,7 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: dict[s
     release_id = seed_release(aws)
     faulty = {"TF_VAR_tracker_command": json.dumps([faulty_tracker(tf["tmp"])])}
 
-    failed = stack(tf, "deploy", "stage", release_id, check=False, **faulty)
+    failed = stack(tf, "deploy", release_id, "stage", check=False, **faulty)
     assert failed.returncode != 0
     assert "injected fault: SSM PutParameter failed" in failed.stdout + failed.stderr
     assert "Traceback" not in failed.stdout + failed.stderr
@@ -331,7 +316,7 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: dict[s
     assert verify.returncode == 1
     assert "stage/hatching: SSM has no parameter" in verify.stdout
 
-    stack(tf, "deploy", "stage", release_id)
+    stack(tf, "deploy", release_id, "stage")
     deployments = release_item(aws, release_id)["release_manifest"]["deployments"]
     assert [d["environment"]["id"] for d in deployments] == ["stage"]
     assert deployment_params(aws) == {
@@ -341,25 +326,25 @@ def test_failed_recorder_fails_the_apply_and_the_rerun_converges_once(tf: dict[s
     # Something else is deployed to stage outside Terraform (a CLI rollback, say):
     # re-applying the same release_id must deploy it again, not plan "no changes".
     other = deploy_outside_terraform(aws, "stage")
-    assert "Plan: 1 to add, 0 to change, 1 to destroy" in stack(tf, "plan", "stage", release_id).stdout
-    stack(tf, "deploy", "stage", release_id)
+    assert "Plan: 1 to add, 0 to change, 1 to destroy" in stack(tf, "plan", release_id, "stage").stdout
+    stack(tf, "deploy", release_id, "stage")
     assert deployment_rows(aws) == [("bugfarm_73649", "stage", release_id)]
     deployments = release_item(aws, release_id)["release_manifest"]["deployments"]
     assert [d["environment"]["id"] for d in deployments] == ["stage", "stage"]
     assert other != release_id
-    assert "No changes." in stack(tf, "plan", "stage", release_id).stdout
+    assert "No changes." in stack(tf, "plan", release_id, "stage").stdout
 
 
 def test_unknown_release_fails_the_plan_cleanly_and_writes_nothing(tf: dict[str, Any], aws: Any) -> None:
     seed_release(aws)
-    unknown = stack(tf, "deploy", "stage", "0000-nope", check=False)
+    unknown = stack(tf, "deploy", "0000-nope", "stage", check=False)
     assert unknown.returncode != 0
     # Terraform wraps the program's one line in its error box; compare the words.
     words = " ".join((unknown.stdout + unknown.stderr).split())
     assert "tracker: error: release '0000-nope' not found in project 'bugfarm_73649'" in words
     assert "Traceback" not in unknown.stdout + unknown.stderr
     # A malformed id is refused before Terraform starts: one line, exit 2.
-    malformed = stack(tf, "deploy", "stage", "../etc", check=False)
+    malformed = stack(tf, "deploy", "../etc", "stage", check=False)
     assert malformed.returncode == 2
     assert malformed.stderr.strip().splitlines() == [
         "tracker: error: release id '../etc' is malformed: expected PROJECT:UUID, a bare id or a prefix "
@@ -379,7 +364,7 @@ def test_hostile_text_passes_through_terraform_verbatim(tf: dict[str, Any], aws:
     canary = tf["tmp"] / "canary"
     text = INJECTION.format(canary=canary)
     stack(
-        tf, "deploy", "stage", release_id,
+        tf, "deploy", release_id, "stage",
         "--description", text, "--user", "o'brien $(id)", "--user-name", text[:200],
     )  # fmt: skip
     entry = release_item(aws, release_id)["release_manifest"]["deployments"][0]
@@ -458,25 +443,29 @@ def test_a_weco_manifest_deploys_each_project_in_its_own_account_through_make(tf
 def test_a_frozen_environment_fails_the_plan_and_make_force_deploys_through_it(
     tf: dict[str, Any], aws: Any
 ) -> None:
+    from tests.support.library import library, person
     from tracker.model.project import load_project
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.freezes import freeze
-    from tracker.workflows.releases import person
+    from tracker.model.requests import FreezeRequest
 
     release_id = seed_release(aws)
-    store = TrackingStore(aws, RELEASES, DEPLOYMENTS)
-    freeze(load_project(BUGFARM), store, "prod", reason="incident 42", requested_by=person("ophelia"))
-    refused = stack(tf, "deploy", "prod", release_id, check=False)
+    tracker = library(aws, load_project(BUGFARM))
+    tracker.freeze(FreezeRequest(environment_id="prod", requested_by=person("ophelia"), reason="incident 42"))
+    refused = stack(tf, "deploy", release_id, "prod", check=False)
     assert refused.returncode != 0
     words = " ".join((refused.stdout + refused.stderr).split())
     assert "tracker: error: environment 'prod' is frozen by ophelia since" in words
     assert '"incident 42"; nothing was recorded' in words and "Traceback" not in words
-    assert store.get_deployment("bugfarm_73649", "prod") is None and deployment_params(aws) == {}
+    # The hint speaks the interface in use: `tracker terraform deploy` takes --force.
+    assert "(to deploy anyway: --force with --description saying why)" in words
+    assert tracker.store.environments.row("bugfarm_73649", "prod") is None and deployment_params(aws) == {}
 
     common = [f"ROOT={tf['root']}", f"STATE_DIR={tf['state']}"]
     env = {**tf["env"], "TRACKER_USER": "ci"}
+    plain = make("deploy", "ENV=prod", "RELEASE=latest", *common, env=env, check=False)
+    words = " ".join((plain.stdout + plain.stderr).split())
+    assert plain.returncode != 0 and "(to deploy anyway: FORCE=1 with DESCRIPTION=... saying why)" in words
     bare = make("deploy", "ENV=prod", "RELEASE=latest", "FORCE=1", *common, env=env, check=False)
-    assert bare.returncode == 2 and "--force needs --description" in bare.stderr
+    assert bare.returncode == 2 and "FORCE=1 needs DESCRIPTION=... saying why" in bare.stderr
     make("deploy", "ENV=prod", "RELEASE=latest", "FORCE=1", "DESCRIPTION=hotfix", *common, env=env)
     entry = release_item(aws, release_id)["release_manifest"]["deployments"][-1]
     assert entry["description"] == "hotfix" and "incident 42" in entry["forced"]

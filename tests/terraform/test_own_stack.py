@@ -90,26 +90,25 @@ def readme_example() -> str:
     return match.group(1)
 
 
-def test_the_readme_example_stack_deploys_with_the_module_copied_alone(
+def test_the_readme_example_stack_deploys_every_environment_with_the_module_copied_alone(
     venv: Path, moto_endpoint: str, tmp_path: Path
 ) -> None:
+    from tests.support.library import library, release
     from tracker.model.project import load_project
+    from tracker.model.requests import PublishRequest
     from tracker.stores.clients import Clients
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.releases import create_release, person, publish_image
 
     reset_moto(moto_endpoint)
     clients = Clients()
     create_tables(clients.dynamodb, "tracker-releases", "tracker-deployments")
-    project, parameters = load_project(BUGFARM), ParameterStore(clients)
+    tracker = library(clients, load_project(BUGFARM))
     # The images are in ECR under a mutable tag: the release pins them, so the stack runs a digest.
     ecr = clients.get("ecr", REGION)
-    digests = {s: push(ecr, s, "v7", f"{s}-7") for s in project.service_ids}
-    for service in project.service_ids:
-        publish_image(project, parameters, service, uri(DEFAULT_ACCOUNT, REGION, service, "v7"), user_id="ci")
-    store = TrackingStore(clients)
-    release_id = create_release(project, store, parameters, requested_by=person("ci")).release.release_id
+    digests = {s: push(ecr, s, "v7", f"{s}-7") for s in tracker.project.service_ids}
+    for service in tracker.project.service_ids:
+        image = uri(DEFAULT_ACCOUNT, REGION, service, "v7")
+        tracker.publish(PublishRequest(service_id=service, image_uri=image, user_id="ci"))
+    release_id = release(tracker).release_id
 
     vendored = tmp_path / "vendor" / "release-deployment"  # the module's folder, alone
     shutil.copytree(REPO / "modules" / "release-deployment", vendored)
@@ -118,8 +117,11 @@ def test_the_readme_example_stack_deploys_with_the_module_copied_alone(
     example = readme_example()
     source = re.search(r'source = "(git::[^"]+)"', example)
     assert source and "//modules/release-deployment?ref=" in source.group(1)
+    assert 'backend "s3"' in example and 'variable "environment"' in example
     (stack / "main.tf").write_text(example.replace(source.group(1), str(vendored)))
     (stack / "emulator_override.tf").write_text(EMULATOR_OVERRIDE)
+    # Test only: the README's s3 backend as a local one (an override file replaces the backend).
+    (stack / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
     shutil.copy(BUGFARM, stack / ".wellcome_project")
 
     # Only the fresh virtualenv's `tracker` is on PATH (besides terraform itself).
@@ -128,18 +130,35 @@ def test_the_readme_example_stack_deploys_with_the_module_copied_alone(
     )
     (tmp_path / "plugins").mkdir()
     env = tf_env(tmp_path / "plugins", PATH=path, TRACKER_USER="ops", TF_DATA_DIR=str(tmp_path / "data"))
-    terraform(stack, "init", "-input=false", env=env)
-    planned = terraform(stack, "plan", "-input=false", "-var=release_id=latest", env=env).stdout
+    terraform(
+        stack, "init", "-input=false", "-backend-config=path=" + str(tmp_path / "prod.tfstate"), env=env
+    )
+
+    # A new environment, no release given: one line saying to give one (not an invalid index).
+    empty = terraform(stack, "plan", "-input=false", "-var=environment=prod", env=env, check=False)
+    words = " ".join((empty.stdout + empty.stderr).split())
+    assert empty.returncode != 0 and "Invalid index" not in words
+    assert "nothing is deployed to environment 'prod' of project 'bugfarm_73649' yet" in words
+    assert "(give a release: -var release_id=latest" in words
+
+    by_hand = ["-input=false", "-var=environment=prod", "-var=release_id=latest"]
+    planned = terraform(stack, "plan", *by_hand, env=env).stdout
     short = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')} (sha256:{digests['hatching'][7:19]})"
     assert f'hatching = "(none) -> {short}"' in planned  # the plan shows the tag and a short digest
-    terraform(stack, "apply", "-auto-approve", "-input=false", "-var=release_id=latest", env=env)
-
-    family = clients.get("ecs").describe_task_definition(taskDefinition="hatching")["taskDefinition"]
+    terraform(stack, "apply", "-auto-approve", *by_hand, env=env)
+    family = clients.get("ecs").describe_task_definition(taskDefinition="hatching-prod")["taskDefinition"]
     pinned = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')}@{digests['hatching']}"
     assert family["containerDefinitions"][0]["image"] == pinned
-    row = store.get_deployment("bugfarm_73649", "prod")
+    row = tracker.store.environments.row("bugfarm_73649", "prod")
     assert row is not None and row.release_id == release_id
-    again = terraform(
-        stack, "plan", "-input=false", "-detailed-exitcode", "-var=release_id=latest", env=env, check=False
-    )
+    again = terraform(stack, "plan", "-detailed-exitcode", *by_hand, env=env, check=False)
     assert again.returncode == 0, again.stdout + again.stderr
+
+    # The same root, driven by the installed tracker for another environment, with its own state.
+    state = tmp_path / "tracker-state"
+    drive = {**env, "TF_DATA_DIR": ""}
+    run(str(venv / "tracker"), "terraform", "deploy", "latest", "stage", "--root", str(stack),
+        "--state-dir", str(state), cwd=stack, env=drive)  # fmt: skip
+    assert tracker.store.environments.row("bugfarm_73649", "stage") is not None
+    assert clients.get("ecs").describe_task_definition(taskDefinition="hatching-stage")["taskDefinition"]
+    assert (state / "projects" / "bugfarm_73649" / "stage" / "terraform.tfstate").is_file()

@@ -380,32 +380,28 @@ def recorded_calls(clients: Any, calls: list[tuple[str, dict[str, Any]]]) -> Any
 
 def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]]]) -> None:
     """A release created, deployed to stage, promoted to prod, rolled back, verified: as a deployer does."""
+    from tests.support.library import deploy, library, person, release
     from tracker.model.project import load_project
+    from tracker.model.requests import PublishRequest, RollbackRequest
     from tracker.stores.clients import Clients
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.audit import status, verify
-    from tracker.workflows.deployments import deploy, promote, rollback
-    from tracker.workflows.history import history
-    from tracker.workflows.releases import create_release, person, publish_image
 
     project = load_project(project_file)
-    publisher = ParameterStore(Clients())  # CI's own credentials: not the deployer's calls
-    clients = recorded_calls(Clients(), calls)
-    store, parameters = TrackingStore(clients, RELEASES, DEPLOYMENTS), ParameterStore(clients)
+    publisher = library(Clients(), project)  # CI's own credentials: not the deployer's calls
+    tracker = library(recorded_calls(Clients(), calls), project)
     ecr_client = boto3.client("ecr", region_name=REGION)
     for tag in ("1", "2"):
         for service in project.service_ids:
             push(ecr_client, service, tag, f"{project.id}-{service}-{tag}")
-            publish_image(project, publisher, service, uri(ACCOUNT, REGION, service, tag), user_id="ci")
-        created = create_release(project, store, parameters, requested_by=person("ci"))
-        deploy(project, store, parameters, created.release.release_id, "stage", requested_by=person("ops"))
-    first = created.release.release_id.split(":")[1][:8]
-    deploy(project, store, parameters, "latest", "stage", requested_by=person("ops"))
-    deploy(project, store, parameters, first, "stage", requested_by=person("ops"))
-    promote(project, store, parameters, "stage", "prod", requested_by=person("ops"))
-    rollback(project, store, parameters, "stage", requested_by=person("ops"))
-    status(project, store), history(project, store, "stage"), verify(project, store, parameters)
+            image = uri(ACCOUNT, REGION, service, tag)
+            publisher.publish(PublishRequest(service_id=service, image_uri=image, user_id="ci"))
+        created = release(tracker)
+        deploy(tracker, created.release_id, "stage")
+    first = created.release_id.split(":")[1][:8]
+    deploy(tracker, "latest", "stage")
+    deploy(tracker, first, "stage")
+    deploy(tracker, None, "prod", from_environment="stage")
+    tracker.rollback(RollbackRequest(environment_id="stage", requested_by=person("ops")))
+    tracker.status(), tracker.history("stage"), tracker.verify()
 
 
 @pytest.mark.terraform
@@ -571,12 +567,11 @@ def test_publisher_actions_enforced_by_moto(namespaces: dict[str, dict[str, Any]
     import boto3
     from botocore.exceptions import ClientError
 
+    from tests.support.library import library, release
     from tracker.errors import AwsError
     from tracker.model.project import load_project
+    from tracker.model.requests import PublishRequest
     from tracker.stores.clients import Clients
-    from tracker.stores.parameters import ParameterStore
-    from tracker.stores.tracking import TrackingStore
-    from tracker.workflows.releases import create_release, person, publish_image
 
     admin = {"endpoint_url": auth_moto, "region_name": REGION}
     admin_keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -618,20 +613,10 @@ def test_publisher_actions_enforced_by_moto(namespaces: dict[str, dict[str, Any]
 
     # The tracker itself, with the publisher's credentials: `publish` works,
     # `release create` is refused with a TrackerError, not a traceback.
-    project = load_project(BUGFARM)
     clients = Clients(ssm=user_ssm, dynamodb=user_db)
-    publish_image(
-        project,
-        ParameterStore(clients),
-        "feeding",
-        "http://example.com/images/feeding/00001",
-        user_id="ci",
-    )
+    tracker = library(clients, load_project(BUGFARM))
+    image = "http://example.com/images/feeding/00001"
+    tracker.publish(PublishRequest(service_id="feeding", image_uri=image, user_id="ci"))
     with pytest.raises(AwsError) as refused:
-        create_release(
-            project,
-            TrackingStore(clients, RELEASES, DEPLOYMENTS),
-            ParameterStore(clients),
-            requested_by=person("ci"),
-        )
+        release(tracker)
     assert "403" in str(refused.value) or "AccessDenied" in str(refused.value)

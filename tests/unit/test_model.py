@@ -7,9 +7,17 @@ import re
 import pytest
 
 from tracker.model.clock import epoch, iso8601, now, timestamp
-from tracker.model.records import Release, compare_images, new_release_id, short_id
+from tracker.model.entries import (
+    Person,
+    ProjectRef,
+    Release,
+    new_release_id,
+    short_id,
+)
+from tracker.model.records import compare_images
 from tracker.report import image_tag
-from tracker.stores.tracking import item_size, newest_first
+from tracker.stores.dynamo import item_size
+from tracker.stores.releases import newest_first
 
 
 def test_times_are_rounded_to_the_millisecond_not_truncated() -> None:
@@ -43,7 +51,7 @@ def test_release_ids_carry_the_project_and_read_short() -> None:
 
 
 def _release(release_id: str, created_at: float) -> Release:
-    return Release(release_id, "p", created_at, {})
+    return Release(release_id, "p", created_at, ProjectRef("p", "p"), "", Person("ci", "ci"), "", {})
 
 
 def test_equal_times_are_ordered_by_descending_id() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import BUGFARM
 from tracker.errors import ProjectManifestError
-from tracker.model.project import load_projects, parse_project, parse_projects, render
+from tracker.model.project import load_projects, parse_project, parse_projects
+from tracker.model.writing import render
 
 EXAMPLE = """\
 # Several projects in one file, keyed by project id.
@@ -61,7 +62,7 @@ def test_the_issue_example_reads_as_two_projects() -> None:
     )
     assert reports.environments == {"2024-06-01": "2024-06-01"}
     assert (reports.account_id, reports.region) == (None, None)
-    assert reports.environment("2024-06-01") == {"id": "2024-06-01", "name": "2024-06-01"}
+    assert reports.environment("2024-06-01").to_item() == {"id": "2024-06-01", "name": "2024-06-01"}
 
 
 def test_plain_scalars_keep_the_text_that_was_written() -> None:

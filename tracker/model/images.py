@@ -26,12 +26,14 @@ import re
 from dataclasses import dataclass
 
 from tracker.errors import InvalidInputError
+from tracker.model.schema import definition
 
 PIN_MODES = ("tag+digest", "digest", "off")
 DEFAULT_PIN = "tag+digest"
 SHORT_DIGEST = 12  # hex characters shown, as `docker images` does
 
-REGION = r"[a-z]+(?:-[a-z]+)+-\d+"
+# The schema's region rule (common.schema.json), without its anchors.
+REGION = definition("region")["pattern"].removeprefix("^").removesuffix("$")
 # {account}.dkr.ecr[-fips].{region}.amazonaws.com[.cn]; dual-stack: {account}.dkr-ecr[-fips].{region}.on.aws
 ECR_HOST = re.compile(
     rf"^(?P<account>\d{{12}})\.(?:dkr\.ecr(?:-fips)?\.(?P<region>{REGION})\.amazonaws\.com(?:\.cn)?"

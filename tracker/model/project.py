@@ -30,54 +30,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tracker.errors import (
-    InvalidInputError,
     ProjectManifestError,
     UnknownEnvironmentError,
     UnknownServiceError,
 )
 from tracker.model import schema
+from tracker.model.entries import EnvironmentRef, ProjectRef
 from tracker.model.windows import Window, parse_windows
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
-FORMATS = ("json", "yaml")
-
-# weco-deploy keys the tracker accepts and does not act on, and what each one means here.
-# Any other unknown key is accepted too (weco-deploy ignored them) but warned about: it may be a typo.
-UNUSED_PROJECT_KEYS = {
-    "namespace": "weco-deploy's ECR repository namespace ({namespace}/{repository}); "
-    "the tracker never builds image URIs: CI publishes them whole",
-}
-UNUSED_REPOSITORY_KEYS = {
-    "account_id": "the account of the repository's registry; the tracker reads it from each image URI",
-    "role_arn": "weco-deploy's role for pushing images; the tracker pushes none",
-    "aws_region_name": "the region of the repository's registry; the tracker reads it from each image URI",
-    "region_name": "as aws_region_name",
-    "namespace": "weco-deploy's ECR namespace of this repository; the tracker builds no image URIs",
-}
-# In an ECS service entry of a repository: weco-deploy's role and region for its ECS calls.
-UNUSED_SERVICE_KEYS = {
-    "role_arn": "weco-deploy's role for ECS calls; the tracker does not call ECS",
-    "region_name": "the ECS service's region; the tracker does not call ECS",
-    "aws_region_name": "as region_name",
-}
-_PROJECT_KEYS = {
-    "name",
-    "role_arn",
-    "account_id",
-    "aws_region_name",
-    "region_name",
-    "environments",
-    "image_repositories",
-    *UNUSED_PROJECT_KEYS,
-}
-_REPOSITORY_KEYS = {"id", "name", "services", *UNUSED_REPOSITORY_KEYS}
-_ENVIRONMENT_KEYS = {"id", "name", "windows"}
 
 
 @dataclass(frozen=True)
@@ -97,30 +63,40 @@ class Project:
     unused: dict[str, Any] = field(default_factory=dict)
     # Deployment windows per environment id (tracker.model.windows), for environments declaring some.
     windows: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+    source: str = field(default="", compare=False)  # the manifest file it was read from ("": built in code)
 
     @property
     def service_ids(self) -> list[str]:
         return list(self.services)
 
-    def environment(self, environment_id: str) -> dict[str, str]:
+    def environment(self, environment_id: str) -> EnvironmentRef:
         """The RFC's ``environment {id, name}`` of a deployment; refuses undeclared ones."""
         schema.check_id("environment id", environment_id)
         if self.environments is None:
-            return {"id": environment_id, "name": environment_id}
+            return EnvironmentRef(environment_id, environment_id)
         if environment_id not in self.environments:
             declared = ", ".join(self.environments) or "none"
             raise UnknownEnvironmentError(
                 f"environment '{environment_id}' is not declared in the project manifest of "
-                f"'{self.id}' (declared: {declared})"
+                f"'{self.id}' ({self.from_file}declared: {declared})"
             )
-        return {"id": environment_id, "name": self.environments[environment_id]}
+        return EnvironmentRef(environment_id, self.environments[environment_id])
+
+    def environment_ref(self, environment_id: str) -> EnvironmentRef:
+        """The environment's ``{id, name}`` without the declaration check (for records already made)."""
+        return EnvironmentRef(environment_id, (self.environments or {}).get(environment_id, environment_id))
+
+    @property
+    def from_file(self) -> str:
+        """``FILE; `` for messages naming the project: which manifest was read ("" if built in code)."""
+        return f"{self.source}; " if self.source else ""
 
     def check_service(self, service_id: str) -> str:
         schema.check_id("service id", service_id)
         if service_id not in self.services:
             raise UnknownServiceError(
                 f"service '{service_id}' is not in the project manifest of '{self.id}' "
-                f"(services: {', '.join(self.services)})"
+                f"({self.from_file}services: {', '.join(self.services)})"
             )
         return service_id
 
@@ -142,9 +118,9 @@ class Project:
             "unused": self.unused,
         }
 
-    def as_reference(self) -> dict[str, str]:
+    def as_reference(self) -> ProjectRef:
         """The ``project {id, name}`` object that release manifests carry."""
-        return {"id": self.id, "name": self.name}
+        return ProjectRef(self.id, self.name)
 
 
 @dataclass(frozen=True)
@@ -195,7 +171,10 @@ def load_projects(path: str | os.PathLike[str] | None = None) -> ProjectFile:
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: NUL in the path
         raise ProjectManifestError(f"cannot read project manifest {file}: {error}") from error
-    return parse_projects(text, str(file))
+    found = parse_projects(text, str(file))
+    # Messages naming a project name its file too: which manifest was read is not always obvious.
+    projects = {key: replace(project, source=str(file)) for key, project in found.projects.items()}
+    return replace(found, projects=projects)
 
 
 def parse_project(text: str, source: str = "project manifest", project_id: str | None = None) -> Project:
@@ -210,7 +189,9 @@ def parse_projects(text: str, source: str = "project manifest") -> ProjectFile:
     if is_rfc_format(document, json_syntax):
         project = _rfc_project(document, source)
         return ProjectFile(source, "json", {project.id: project})
-    return _weco_projects(document, source)
+    from tracker.model.weco import weco_projects
+
+    return weco_projects(document, source)
 
 
 def is_rfc_format(document: object, json_syntax: bool = True) -> bool:
@@ -343,106 +324,6 @@ def _windows(where: str, entries: list[dict[str, Any]]) -> dict[str, tuple[Windo
     }
 
 
-def _weco_projects(document: Any, source: str) -> ProjectFile:
-    if isinstance(document, dict):
-        for key in document:
-            try:
-                schema.check_id("project id", key)
-            except InvalidInputError as error:
-                raise ProjectManifestError(f"{source} is invalid: {error}") from None
-    try:
-        schema.validate("weco_projects", document, ProjectManifestError)
-    except ProjectManifestError as error:
-        raise ProjectManifestError(f"{source} is invalid: {error}") from None
-    warnings: list[str] = []
-    projects = {
-        project_id: _Reader(source, project_id, warnings).project(config)
-        for project_id, config in document.items()
-    }
-    return ProjectFile(source, "yaml", projects, tuple(warnings))
-
-
-class _Reader:
-    """Reads one project of weco-deploy's format (already schema-valid), collecting warnings."""
-
-    def __init__(self, source: str, project_id: str, warnings: list[str]) -> None:
-        self.source, self.project_id, self.warnings = source, project_id, warnings
-
-    def refuse(self, message: str) -> ProjectManifestError:
-        return ProjectManifestError(f"{self.source} is invalid: {message}")
-
-    def unknown(self, where: str, entry: dict[str, Any], known: set[str]) -> None:
-        for key in entry:
-            if key not in known:
-                self.warnings.append(f"{self.source}: {where}.{key} is not a key the tracker knows; ignored")
-
-    def project(self, config: dict[str, Any]) -> Project:
-        pid = self.project_id
-        self.unknown(pid, config, _PROJECT_KEYS)
-        region, other = config.get("aws_region_name"), config.get("region_name")
-        if region and other and region != other:
-            raise self.refuse(f"{pid}: aws_region_name '{region}' and region_name '{other}' disagree")
-        role_arn, account_id = config.get("role_arn"), config.get("account_id")
-        check_role_account(f"{self.source} is invalid: {pid}", role_arn, account_id)
-        unused: dict[str, Any] = {k: config[k] for k in UNUSED_PROJECT_KEYS if k in config}
-        services, ecs, repositories = self.repositories(config["image_repositories"])
-        if repositories:
-            unused["image_repositories"] = repositories
-        return Project(
-            id=pid,
-            name=config.get("name", pid),
-            services=services,
-            environments=self.environments(config["environments"]) if "environments" in config else None,
-            role_arn=role_arn,
-            account_id=account_id,
-            region=region or other,
-            ecs_services=ecs,
-            unused=unused,
-            windows=_windows(
-                f"{self.source} is invalid: {pid}.environments", config.get("environments") or []
-            ),
-        )
-
-    def repositories(
-        self, entries: list[dict[str, Any]]
-    ) -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, Any]]:
-        """Services (id -> name), their ECS services, and the keys kept but not used, per repository."""
-        services: dict[str, str] = {}
-        ecs: dict[str, tuple[str, ...]] = {}
-        unused: dict[str, Any] = {}
-        for position, repository in enumerate(entries):
-            where = f"{self.project_id}.image_repositories[{position}]"
-            self.unknown(where, repository, _REPOSITORY_KEYS)
-            repository_id = repository["id"]
-            if repository_id in services:
-                raise self.refuse(f"{where}.id: duplicate image repository id '{repository_id}'")
-            services[repository_id] = repository.get("name", repository_id)
-            listed = repository.get("services") or []
-            names = [s if isinstance(s, str) else s["id"] for s in listed]
-            if names:
-                ecs[repository_id] = tuple(dict.fromkeys(names))  # in order, each once
-            extra = {k: repository[k] for k in UNUSED_REPOSITORY_KEYS if k in repository}
-            for index, entry in enumerate(listed):
-                if isinstance(entry, dict):
-                    self.unknown(f"{where}.services[{index}]", entry, {"id", *UNUSED_SERVICE_KEYS})
-                    kept = {k: entry[k] for k in UNUSED_SERVICE_KEYS if k in entry}
-                    if kept:
-                        extra.setdefault("services", {})[entry["id"]] = kept
-            if extra:
-                unused[repository_id] = extra
-        return services, ecs, unused
-
-    def environments(self, entries: list[dict[str, Any]]) -> dict[str, str]:
-        environments: dict[str, str] = {}
-        for position, entry in enumerate(entries):
-            where = f"{self.project_id}.environments[{position}]"
-            self.unknown(where, entry, _ENVIRONMENT_KEYS)
-            if entry["id"] in environments:
-                raise self.refuse(f"{where}.id: duplicate environment id '{entry['id']}'")
-            environments[entry["id"]] = entry.get("name", entry["id"])
-        return environments
-
-
 def _unique(source: str, kind: str, entries: list[dict[str, str]]) -> dict[str, str]:
     result: dict[str, str] = {}
     for entry in entries:
@@ -450,95 +331,3 @@ def _unique(source: str, kind: str, entries: list[dict[str, str]]) -> dict[str, 
             raise ProjectManifestError(f"{source} is invalid: duplicate {kind} id '{entry['id']}'")
         result[entry["id"]] = entry["name"]
     return result
-
-
-# -- writing (tracker init) ------------------------------------------------------------------
-def _aws_keys(project: Project) -> dict[str, str]:
-    """The manifest keys of where the project acts (both formats spell them alike), those set."""
-    keys = {"role_arn": project.role_arn, "account_id": project.account_id, "aws_region_name": project.region}
-    return {key: value for key, value in keys.items() if value}
-
-
-def render(project: Project, fmt: str) -> str:
-    """The text of a manifest holding ``project``, in the RFC's JSON or weco-deploy's YAML."""
-    if fmt == "json":
-        header = {"id": project.id, "name": project.name, **_aws_keys(project)}
-        document: dict[str, Any] = {
-            "project": header,
-            "services": [{"id": k, "name": v} for k, v in project.services.items()],
-        }
-        if project.environments is not None:
-            document["environments"] = [{"id": k, "name": v} for k, v in project.environments.items()]
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    import yaml
-
-    config: dict[str, Any] = {"name": project.name, **_aws_keys(project)}
-    if project.environments is not None:
-        config["environments"] = [{"id": k, "name": v} for k, v in project.environments.items()]
-    config["image_repositories"] = [
-        {
-            "id": k,
-            **({"name": v} if v != k else {}),
-            **(
-                {"services": [{"id": s} for s in project.ecs_services[k]]}
-                if k in project.ecs_services
-                else {}
-            ),
-        }
-        for k, v in project.services.items()
-    ]
-    text: str = yaml.safe_dump(
-        {project.id: config}, sort_keys=False, allow_unicode=True, default_flow_style=False
-    )
-    return "# Project manifest (weco-deploy's format), written by `tracker init`.\n" + text
-
-
-def check_writable(path: Path, project_id: str, fmt: str, *, add: bool = False, force: bool = False) -> str:
-    """Whether a manifest for ``project_id`` may be written to ``path``; the text to append to.
-
-    Refuses when the file exists (unless ``force``), or when ``add`` meets a
-    missing file, a JSON manifest or a project already there. Returns the
-    file's text with ``add`` (for :func:`write_manifest`), else ``""``.
-    """
-    existing = ""
-    if add:
-        if fmt != "yaml":
-            raise InvalidInputError("--add needs --format yaml: the RFC's JSON manifest holds one project")
-        try:
-            existing = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InvalidInputError(f"cannot add to {path}: {error.strerror or error}") from None
-        known = parse_projects(existing, str(path))
-        if known.format != "yaml":
-            raise InvalidInputError(f"cannot add to {path}: it is in the RFC's JSON format (one project)")
-        if project_id in known.projects:
-            raise InvalidInputError(f"project '{project_id}' is already in {path}")
-    elif path.exists() and not force:
-        raise InvalidInputError(
-            f"{path} exists: use --force to overwrite it (or --format yaml --add to add a project)"
-        )
-    return existing
-
-
-def write_manifest(path: Path, project: Project, fmt: str, existing: str = "") -> Project:
-    """Write ``project`` to ``path`` as a new manifest, or appended to ``existing`` (a YAML one's text).
-
-    Call :func:`check_writable` first. Refuses, writing nothing, when the text
-    would not pass the schema. Appending keeps the file's text, comments
-    included; the file is replaced through a temporary file and a rename.
-    """
-    text = render(project, fmt)
-    if existing:
-        text = existing + ("" if existing.endswith("\n") else "\n") + text.split("\n", 1)[1]
-    written = parse_projects(text, str(path)).select(project.id)  # valid, or nothing is written
-    target = path.resolve() if path.is_symlink() else path  # a linked manifest stays linked
-    temporary = target.with_name(f".{target.name}.tracker-init")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        if target.exists():
-            shutil.copymode(target, temporary)
-        temporary.replace(target)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidInputError(f"cannot write {path}: {error.strerror or error}") from None
-    return written

@@ -1,58 +1,16 @@
-"""The records the workflows return: releases, deployment rows, plans, results, history, drift.
+"""What the workflows return and the stores keep beside releases: rows, freezes, plans, results.
 
 Typed dataclasses rather than dicts, so the CLI, the Terraform programs and the
-report read fields, and ``as_dict()`` gives the JSON the CLI prints.
+report read fields; ``as_dict()`` gives the JSON the CLI prints. The release
+manifest and its deployment entries are in :mod:`tracker.model.entries`.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-
-def new_release_id(project_id: str) -> str:
-    """``{project_id}:{uuid4}``: ``:`` never occurs in a project id, so IAM can scope rows by prefix."""
-    return f"{project_id}:{uuid.uuid4()}"
-
-
-def short_id(release_id: str) -> str:
-    """What people read and type: the first 8 characters of the id after its ``project:`` prefix."""
-    return release_id.rpartition(":")[2][:8]
-
-
-@dataclass
-class Release:
-    """A row of the releases table."""
-
-    release_id: str
-    project_id: str
-    created_at: float
-    release_manifest: dict[str, Any]
-    deployed_at: float | None = None
-
-    @property
-    def images(self) -> dict[str, str]:
-        return dict(self.release_manifest["images"])
-
-    @property
-    def deployments(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self.release_manifest["deployments"]
-        return entries
-
-    @property
-    def description(self) -> str:
-        return str(self.release_manifest["description"])
-
-    def as_row(self) -> dict[str, Any]:
-        """The table row as a JSON-ready dict (``deployed_at`` None until first deployed)."""
-        return {
-            "release_id": self.release_id,
-            "project_id": self.project_id,
-            "created_at": self.created_at,
-            "deployed_at": self.deployed_at,
-            "release_manifest": self.release_manifest,
-        }
+from tracker.model.entries import DeploymentEntry, EnvironmentRef, Person, Record, Release
 
 
 @dataclass
@@ -76,18 +34,23 @@ class DeploymentRow:
     def token(self) -> tuple[str, int]:
         return (self.release_id, self.version)
 
+    def following(self, release_id: str, deployed_at: float) -> DeploymentRow:
+        """The row a deployment of ``release_id`` after this one writes."""
+        return DeploymentRow(
+            self.project_id, self.environment_id, release_id, deployed_at, self.version + 1, self.release_id
+        )
 
-FORCE_HINT = "to deploy anyway: --force with --description saying why"
 
-
-@dataclass
-class Freeze:
+@dataclass(frozen=True)
+class Freeze(Record):
     """An environment's freeze: no deployment, promotion or rollback to it (unless forced) while active."""
 
     reason: str
-    requested_by: dict[str, str]
+    requested_by: Person
     since: str  # ISO 8601, UTC
     until: str | None = None  # ISO 8601, UTC; None: until `tracker unfreeze`
+
+    NESTED: ClassVar[dict[str, type[Record]]] = {"requested_by": Person}
 
     def active(self, moment: float) -> bool:
         from tracker.model.clock import epoch
@@ -97,14 +60,23 @@ class Freeze:
     def describe(self) -> str:
         """``frozen by Ophelia since 2026-11-27T18:00:00.000Z (until ...): "incident 42"``."""
         until = f" until {self.until}" if self.until else ""
-        return f'frozen by {self.requested_by["name"]} since {self.since}{until}: "{self.reason}"'
-
-    def refusal(self, environment_id: str) -> str:
-        """The one line a deployment to the frozen environment is refused with."""
-        return f"environment '{environment_id}' is {self.describe()}; nothing was recorded ({FORCE_HINT})"
+        return f'frozen by {self.requested_by.name} since {self.since}{until}: "{self.reason}"'
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.to_json()
+
+
+@dataclass(frozen=True)
+class FreezeLogEntry(Record):
+    """A freeze or unfreeze, as the environment's state item logs it."""
+
+    action: str  # "freeze" or "unfreeze"
+    date_requested: str
+    requested_by: Person
+    description: str = ""
+    until: str | None = None
+
+    NESTED: ClassVar[dict[str, type[Record]]] = {"requested_by": Person}
 
 
 @dataclass
@@ -113,7 +85,7 @@ class EnvironmentState:
 
     environment_id: str
     freeze: Freeze | None = None
-    log: list[dict[str, Any]] = field(default_factory=list)  # freeze/unfreeze entries, oldest first
+    log: list[FreezeLogEntry] = field(default_factory=list)  # oldest first
     undelivered: list[dict[str, Any]] = field(default_factory=list)  # {detail_type, detail, error}
 
     def active_freeze(self, moment: float) -> Freeze | None:
@@ -158,18 +130,25 @@ class DeploymentPlan:
     """What deploying ``release`` to an environment would do; computed without writing anything.
 
     ``current`` is the release the environment runs (None when nothing is
-    deployed, or when the plan was made without comparing).
+    deployed, or when the plan was made without comparing). ``at`` is the
+    time the deployment would be recorded at (later than anything recorded
+    for the release and the environment), ``state`` the environment's state
+    item as read with the plan, and ``overridden`` what a forced deployment
+    goes through (the gate's verdict; None when nothing holds the environment).
     """
 
     project_id: str
-    environment: dict[str, str]
+    environment: EnvironmentRef
     release: Release | None
     row: DeploymentRow | None
     current: Release | None = None
+    at: float = 0
+    state: EnvironmentState | None = None
+    overridden: str | None = None
 
     @property
     def environment_id(self) -> str:
-        return self.environment["id"]
+        return self.environment.id
 
     @property
     def already_deployed(self) -> bool:
@@ -208,7 +187,7 @@ class DeployResult:
     environment_id: str
     recorded: bool  # False: the environment already ran this release; only SSM was converged
     superseded_by: str | None = None  # a later deployment won the environment meanwhile
-    entry: dict[str, Any] | None = None  # the manifest entry recorded (None: nothing recorded)
+    entry: DeploymentEntry | None = None  # the manifest entry recorded (None: nothing recorded)
     warnings: list[str] = field(default_factory=list)  # e.g. an event that was not sent
 
     @property
@@ -218,7 +197,7 @@ class DeployResult:
     @property
     def forced(self) -> str | None:
         """What the deployment was forced through (a freeze, a window), if anything."""
-        return self.entry.get("forced") if self.entry else None
+        return self.entry.forced if self.entry else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -228,6 +207,7 @@ class DeployResult:
             "superseded_by": self.superseded_by,
             "forced": self.forced,
             "images": self.images,
+            "entry": self.entry.to_json() if self.entry else None,
         }
 
 
@@ -239,21 +219,43 @@ class CreatedRelease:
 
 @dataclass
 class HistoryEntry:
-    """One deployment (or, with ``kind`` freeze/unfreeze, a freeze lifted or set), as ``history`` lists it."""
+    """One line of ``history``: a deployment (its manifest entry) or a freeze or unfreeze.
 
-    release_id: str  # "" for a freeze or unfreeze
-    environment: dict[str, str]
-    date_requested: str
-    requested_by: dict[str, str]
-    description: str
-    images: dict[str, str]
-    kind: str = "deployment"  # or "freeze", "unfreeze"
-    forced: str | None = None  # what a deployment was forced through
-    rollback_from: str | None = None  # the release a rollback replaced
+    For a freeze or unfreeze (``kind``), ``release_id`` is "" and ``entry``
+    carries who, when and why in the same shape as a deployment's.
+    """
+
+    kind: str  # "deployment", "freeze" or "unfreeze"
+    release_id: str
+    entry: DeploymentEntry
+    images: dict[str, str] = field(default_factory=dict)
     until: str | None = None  # a freeze's end
 
+    @property
+    def environment(self) -> EnvironmentRef:
+        return self.entry.environment
+
+    @property
+    def date_requested(self) -> str:
+        return self.entry.date_requested
+
+    @property
+    def requested_by(self) -> Person:
+        return self.entry.requested_by
+
+    @property
+    def description(self) -> str:
+        return self.entry.description
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON ``history`` prints: the entry's fields (every one, null when unset) and the rest."""
+        return {
+            "kind": self.kind,
+            "release_id": self.release_id,
+            **self.entry.to_json(),
+            "images": self.images,
+            "until": self.until,
+        }
 
 
 @dataclass
@@ -266,12 +268,12 @@ class EnvironmentStatus:
     deployed_at: float | None
     freeze: Freeze | None = None
     closed: str | None = None  # a deployment window closes it now: which, and when it opens
-    last: dict[str, Any] | None = None  # the manifest entry of its current deployment (who, when, why)
+    last: DeploymentEntry | None = None  # the manifest entry of its current deployment
 
     def as_dict(self) -> dict[str, Any]:
         from tracker.model.clock import iso8601
 
-        last = self.last or {}
+        last = self.last.to_json() if self.last else {}
         return {
             "release_id": self.release_id,
             "images": self.images,
@@ -279,6 +281,7 @@ class EnvironmentStatus:
             "requested_by": last.get("requested_by"),
             "description": last.get("description"),
             "forced": last.get("forced"),
+            "last": last or None,
             "freeze": self.freeze.as_dict() if self.freeze else None,
             "closed": self.closed,
         }

@@ -144,8 +144,9 @@ def limit(name: str) -> int:
 
 # -- validating whole documents --------------------------------------------------------------
 def validate(name: str, document: object, error_class: type[Exception]) -> None:
-    """Validate ``document`` against schema ``name``; raise ``error_class`` naming the field."""
-    if quick_valid(load_schema(name), document, name):
+    """Validate ``document`` against schema ``name`` (or one of its definitions, ``name#/$defs/x``);
+    raise ``error_class`` naming the field."""
+    if quick_valid({"$ref": _reference(name)}, document, name.partition("#")[0]):
         return
     import jsonschema  # only on this path: valid documents never pay its import
 
@@ -155,9 +156,15 @@ def validate(name: str, document: object, error_class: type[Exception]) -> None:
         raise error_class(f"{_path(best)}: {_explain(best)}")
 
 
+def _reference(name: str) -> str:
+    """``release_manifest#/$defs/deployment`` as a reference: ``release_manifest.schema.json#/$defs/...``."""
+    document, _, pointer = name.partition("#")
+    return f"{document}.schema.json#{pointer}"
+
+
 @cache
 def _validator(name: str) -> Any:
-    """A jsonschema validator for schema ``name`` with every shipped schema registered."""
+    """A jsonschema validator for schema ``name`` (or a definition of it), every shipped schema registered."""
     import jsonschema
     from referencing import Registry, Resource
 
@@ -165,14 +172,16 @@ def _validator(name: str) -> Any:
         (load_schema(n)["$id"], Resource.from_contents(load_schema(n)))
         for n in ("common", "project_manifest", "weco_projects", "release_manifest")
     ]
-    base = jsonschema.validators.validator_for(load_schema(name))
+    base = jsonschema.validators.validator_for(load_schema(name.partition("#")[0]))
 
     def ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Schema) -> Any:
         if validator.is_type(instance, "string") and not python_pattern(pattern).search(instance):
             yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
     validator_class = jsonschema.validators.extend(base, {"pattern": ecma_pattern})
-    return validator_class(load_schema(name), registry=Registry().with_resources(resources_))
+    document, _, pointer = name.partition("#")
+    target = {"$ref": load_schema(document)["$id"] + "#" + pointer} if pointer else load_schema(document)
+    return validator_class(target, registry=Registry().with_resources(resources_))
 
 
 def _path(error: Any) -> str:

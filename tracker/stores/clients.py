@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tracker.errors import AwsError, WrongAccountError
+from tracker.errors import AwsError, ConfigurationError, WrongAccountError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -241,14 +241,14 @@ def call(function: Callable[[], T], what: str = "") -> T:
     try:
         return function()
     except bx.NoRegionError:
-        raise AwsError(
+        raise ConfigurationError(
             "no AWS region configured: give --region (TRACKER_REGION) or the manifest's aws_region_name, "
             "or set AWS_REGION (or AWS_DEFAULT_REGION, or a profile region)"
         ) from None
     except (bx.NoCredentialsError, bx.PartialCredentialsError) as error:
-        raise AwsError(f"no usable AWS credentials: {error}") from None
+        raise ConfigurationError(f"no usable AWS credentials: {error}") from None
     except bx.EndpointConnectionError as error:
-        raise AwsError(f"cannot reach AWS endpoint: {error}") from None
+        raise AwsError(f"cannot reach AWS endpoint: {error}{_endpoint_note()}") from None
     except bx.ClientError as error:
         message = error.response.get("Error", {}).get("Message", str(error))
         prefix = f"{what}: " if what else ""
@@ -260,9 +260,12 @@ def call(function: Callable[[], T], what: str = "") -> T:
         raise AwsError(f"AWS call failed: {error}") from error
 
 
-def caller_identity(clients: Clients) -> str:
-    """The ARN of the AWS principal behind the calls (the default 'requested_by'; never the assumed role)."""
-    return clients.requester()
+def _endpoint_note() -> str:
+    """Why the endpoint is that one, when AWS_ENDPOINT_URL chose it (a local emulator that is not running)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return ""
+    return f" (AWS_ENDPOINT_URL={endpoint} points there: is the emulator running?)"
 
 
 def caller_account(clients: Clients) -> str:

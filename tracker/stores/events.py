@@ -24,7 +24,6 @@ from tracker.errors import AwsError, InvalidInputError
 from tracker.stores.clients import Clients, call
 
 SOURCE = "release-tracker"
-DETAIL_TYPES = ("Deployment", "Freeze", "Unfreeze")
 ENTRY_LIMIT = 256 * 1024  # PutEvents' limit on one entry, in bytes
 
 

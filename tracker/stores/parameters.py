@@ -2,8 +2,10 @@
 
 ``/{project_id}/images/{label}/{service_id}`` (written by CI through
 ``publish``) and ``/{project_id}/deployments/{environment_id}/{service_id}``
-(written by deployments, read by Terraform stacks). String parameters; their
-descriptions say who wrote them, and SSM's versions are the history.
+(written by deployments, read by Terraform stacks); the names are built by
+:mod:`tracker.model.paths`. String parameters; their descriptions say who
+wrote them (cut to the schema's description limit, SSM's own), and SSM's
+versions are the history.
 """
 
 from __future__ import annotations
@@ -22,15 +24,6 @@ SSM_BATCH = 10  # GetParameters takes at most 10 names
 # concurrent writers keep deploys of many services fast while botocore's
 # standard retry mode absorbs the occasional ThrottlingException.
 SSM_WRITERS = 4
-DESCRIPTION_LIMIT = 1024
-
-
-def image_parameter(project_id: str, label: str, service_id: str) -> str:
-    return f"/{project_id}/images/{label}/{service_id}"
-
-
-def deployment_parameter(project_id: str, environment_id: str, service_id: str) -> str:
-    return f"/{project_id}/deployments/{environment_id}/{service_id}"
 
 
 @dataclass
@@ -61,10 +54,6 @@ class ParameterStore:
                 values[parameter["Name"]] = parameter["Value"]
         return values
 
-    def get_path_recursive(self, path: str) -> dict[str, str]:
-        """Every parameter below ``path`` (name -> value)."""
-        return self.get_path(path, recursive=True)
-
     def get_path(self, path: str, *, recursive: bool = False) -> dict[str, str]:
         """The parameters directly below ``path`` (all below it with ``recursive``), name -> value."""
         paginator = self._ssm.get_paginator("get_parameters_by_path")
@@ -79,6 +68,9 @@ class ParameterStore:
 
     def put_values(self, values: dict[str, str], description: str) -> None:
         """Write String parameters (overwriting), a few at a time concurrently."""
+        from tracker.model import schema
+
+        description = description[: schema.limit("description")]
 
         def put(item: tuple[str, str]) -> None:
             name, value = item
@@ -88,7 +80,7 @@ class ParameterStore:
                     Value=value,
                     Type="String",
                     Overwrite=True,
-                    Description=description[:DESCRIPTION_LIMIT],
+                    Description=description,
                 ),
                 f"writing SSM parameter {name}",
             )

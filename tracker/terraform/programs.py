@@ -2,17 +2,19 @@
 
 * ``tracker terraform resolve`` -- the ``data "external"`` program: reads the
   query (a JSON object of strings) on stdin, makes the deployment plan
-  (:func:`tracker.workflows.deployments.plan_deployment`) and prints it as a
-  JSON object of strings; maps travel JSON-encoded (``jsondecode`` in HCL).
-  Read-only: Terraform runs it on every plan and refresh.
+  (:func:`tracker.workflows.deployments.plan_deployment`, through
+  :class:`tracker.app.Tracker`) and prints it as a JSON object of strings;
+  maps travel JSON-encoded (``jsondecode`` in HCL). Read-only: Terraform runs
+  it on every plan and refresh.
 * ``tracker terraform record`` -- the ``local-exec`` recorder: every value comes
   from the environment (``TRACKER_*``, ``TRACKER_PROJECT`` for the project of a
-  manifest holding several), and it calls the same
-  :func:`~tracker.workflows.deployments.deploy` as ``tracker deploy``.
+  manifest holding several), and it deploys through the same
+  :meth:`tracker.app.Tracker.deploy` as ``tracker deploy``.
 
 An expected failure is one line on stderr and the exit code the CLI would
 give (2 for bad input, 1 otherwise); Terraform shows it as the error of the
-data source or the provisioner.
+data source or the provisioner. Hints speak Terraform's words (``force =
+true``), or make's when make started Terraform (``TRACKER_INTERFACE=make``).
 """
 
 from __future__ import annotations
@@ -20,20 +22,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from tracker.errors import QueryError, TrackerError, exit_with, warn
-from tracker.model.records import DeploymentPlan
-from tracker.settings import Settings
-from tracker.stores.clients import Clients
+from tracker.errors import NothingDeployedError, QueryError, TrackerError, exit_with, set_interface, warn
 
-SETTING_KEYS = (
-    "releases_table",
-    "deployments_table",
-    "latest_releases_index",
-    "latest_deployments_index",
-)
+if TYPE_CHECKING:
+    from tracker.app import Tracker
+    from tracker.model.records import DeploymentPlan
+
+# Exactly the keys modules/release-deployment sends (a test holds the two together).
 QUERY_KEYS = {
     "project_file",
     "project_id",
@@ -41,7 +39,9 @@ QUERY_KEYS = {
     "release_id",
     "from_environment",
     "force",
-    *SETTING_KEYS,
+    "allow_nothing_deployed",
+    "releases_table",
+    "deployments_table",
 }
 REQUIRED_KEYS = ("project_file", "environment")
 
@@ -68,31 +68,46 @@ def parse_query(text: str) -> dict[str, str]:
     return query
 
 
-def resolve(
-    query: dict[str, str], clients: Clients | None = None, environ: Mapping[str, str] = os.environ
-) -> dict[str, str]:
-    """The deployment plan for the query, as the flat JSON object of strings Terraform expects."""
-    from tracker.workflows.deployments import plan_deployment
+def _tracker(environ: Mapping[str, str], **given: str | None) -> Tracker:
+    from tracker.app import Tracker
 
-    settings = Settings.resolve(
+    tracker = Tracker.from_environment(environ, **given)
+    set_interface(tracker.settings.interface or "terraform")
+    return tracker
+
+
+def resolve(
+    query: dict[str, str], environ: Mapping[str, str] = os.environ, tracker: Tracker | None = None
+) -> dict[str, str]:
+    """The deployment plan for the query, as the flat JSON object of strings Terraform expects.
+
+    A deployment planned to a frozen environment, or one a window closes, fails
+    the plan (unless ``force``): the gate is part of the plan. Reading an
+    environment where nothing is deployed yet, without a release, is refused
+    with a line saying to give one (a stack using ``images`` would otherwise
+    fail later on an empty map), unless ``allow_nothing_deployed``.
+    """
+    from tracker.model.requests import PlanRequest
+
+    tracker = tracker or _tracker(
         environ,
         project=query.get("project_id"),
-        **{k: query.get(k) for k in ("project_file", *SETTING_KEYS)},
+        **{k: query.get(k) for k in ("project_file", "releases_table", "deployments_table")},
     )
-    project = settings.load_project()
-    store = settings.tracking_store(clients or settings.clients(project))
-    plan = plan_deployment(
-        project,
-        store,
-        query["environment"],
-        query.get("release_id") or None,
+    request = PlanRequest(
+        environment_id=query["environment"],
+        release=query.get("release_id") or None,
         from_environment=query.get("from_environment") or None,
+        force=_true(query.get("force")),
     )
-    if plan.release is not None and not plan.already_deployed and not _true(query.get("force")):
-        # A frozen (or window-closed) environment fails the plan, not only the apply.
-        from tracker.workflows.freezes import check_open
-
-        check_open(project, store, plan.environment_id, time.time())
+    plan = tracker.plan(request)
+    if plan.release is None and plan.row is None and not _true(query.get("allow_nothing_deployed")):
+        raise NothingDeployedError(
+            f"nothing is deployed to environment '{plan.environment_id}' of project '{plan.project_id}' yet, "
+            "and no release is given",
+            hint="first-release",
+            environment=plan.environment_id,
+        )
     return plan_result(plan)
 
 
@@ -113,12 +128,9 @@ def plan_result(plan: DeploymentPlan) -> dict[str, str]:
     }
 
 
-def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
+def record(environ: Mapping[str, str], tracker: Tracker | None = None) -> str:
     """Record the deployment described by ``TRACKER_*`` variables; returns a summary line."""
-    from tracker.stores.clients import caller_identity
-    from tracker.stores.parameters import ParameterStore
-    from tracker.workflows.deployments import deploy
-    from tracker.workflows.releases import person
+    from tracker.model.requests import DeployRequest
 
     def need(name: str) -> str:
         value = environ.get(name, "")
@@ -126,20 +138,18 @@ def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
             raise QueryError(f"{name} is not set (the release-deployment module sets it)")
         return value
 
-    settings = Settings.resolve(environ, project_file=need("TRACKER_PROJECT_FILE"))
-    project = settings.load_project()
-    clients = clients or settings.clients(project)
-    user = environ.get("TRACKER_REQUESTED_BY") or settings.user or caller_identity(clients)
-    result = deploy(
-        project,
-        settings.tracking_store(clients),
-        ParameterStore(clients),
-        need("TRACKER_RELEASE_ID"),
-        need("TRACKER_ENVIRONMENT"),
-        requested_by=person(user, environ.get("TRACKER_REQUESTED_BY_NAME") or None),
-        description=environ.get("TRACKER_DESCRIPTION", ""),
-        force=_true(environ.get("TRACKER_FORCE")),
-        events=settings.events(clients),
+    tracker = tracker or _tracker(environ, project_file=need("TRACKER_PROJECT_FILE"))
+    requested_by = tracker.person(
+        environ.get("TRACKER_REQUESTED_BY") or None, environ.get("TRACKER_REQUESTED_BY_NAME") or None
+    )
+    result = tracker.deploy(
+        DeployRequest(
+            environment_id=need("TRACKER_ENVIRONMENT"),
+            release=need("TRACKER_RELEASE_ID"),
+            requested_by=requested_by,
+            description=environ.get("TRACKER_DESCRIPTION", ""),
+            force=_true(environ.get("TRACKER_FORCE")),
+        )
     )
     for message in result.warnings:
         warn(message)
@@ -150,6 +160,7 @@ def record(environ: Mapping[str, str], clients: Clients | None = None) -> str:
 
 def resolve_main() -> None:
     """``tracker terraform resolve``: stdin query -> stdout JSON, or one error line."""
+    set_interface(os.environ.get("TRACKER_INTERFACE") or "terraform")
     try:
         try:
             text = sys.stdin.buffer.read().decode("utf-8")
@@ -163,6 +174,7 @@ def resolve_main() -> None:
 
 def record_main() -> None:
     """``tracker terraform record``: values from ``TRACKER_*``, a summary line on stdout."""
+    set_interface(os.environ.get("TRACKER_INTERFACE") or "terraform")
     try:
         line = record(os.environ)
     except TrackerError as error:

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracker.errors import InvalidInputError, ReleaseNotFoundError
 from tracker.model import schema
-from tracker.model.clock import Clock, epoch
-from tracker.model.project import Project
-from tracker.model.records import Drift, EnvironmentStatus, Release
-from tracker.stores.parameters import ParameterStore, deployment_parameter
-from tracker.stores.tracking import TrackingStore
+from tracker.model.entries import Release
+from tracker.model.paths import deployment_parameter, deployments_path, split_deployment_parameter
+from tracker.model.records import Drift, EnvironmentStatus
+from tracker.workflows.context import Context
 from tracker.workflows.deployments import converge_parameters, current_row
-from tracker.workflows.freezes import closed_now
-
-if TYPE_CHECKING:
-    from tracker.stores.events import EventBus
-from tracker.workflows.releases import resolve_release
+from tracker.workflows.gate import closed_now
+from tracker.workflows.releases import require_release, resolve_release
 
 
-def status(project: Project, store: TrackingStore, clock: Clock = time.time) -> list[EnvironmentStatus]:
+def status(ctx: Context) -> list[EnvironmentStatus]:
     """Per environment (sorted by id): the release it runs, its images, when, and whether it is frozen.
 
     One Query of the deployments table (rows and freezes together) and one
     BatchGetItem of the releases. An environment that is frozen, or closed by a
     deployment window, is listed even when nothing is deployed to it.
     """
-    moment = clock()
-    rows, states = store.list_environments(project.id)
-    found = store.get_releases([r.release_id for r in rows])
+    project, moment = ctx.project, ctx.clock()
+    rows, states = ctx.store.environments.all(project.id)
+    found = ctx.store.releases.get_many([r.release_id for r in rows])
     by_id = {row.environment_id: row for row in rows}
     freezes = {e: freeze for e, s in states.items() if (freeze := s.active_freeze(moment))}
     closed = {e: c.describe() for e in project.windows if (c := closed_now(project, e, moment))}
@@ -45,30 +40,24 @@ def status(project: Project, store: TrackingStore, clock: Clock = time.time) -> 
                 deployed_at=row.deployed_at if row else None,
                 freeze=freezes.get(environment_id),
                 closed=closed.get(environment_id),
-                last=_last_entry(release, environment_id) if release else None,
+                last=release.last_entry(environment_id) if release else None,
             )
         )
     return result
 
 
-def _last_entry(release: Release, environment_id: str) -> dict[str, Any] | None:
-    """The newest entry of ``release``'s manifest for the environment: who deployed it, when, why."""
-    entries = [d for d in release.deployments if d["environment"]["id"] == environment_id]
-    return max(entries, key=lambda d: epoch(d["date_requested"])) if entries else None
-
-
-def resolve_images(project: Project, store: TrackingStore, ref: str) -> tuple[str, dict[str, str]]:
+def resolve_images(ctx: Context, ref: str) -> tuple[str, dict[str, str]]:
     """Images of an environment (what it runs) or of a release (id, prefix or ``latest``), for ``diff``."""
     if _is_environment_id(ref):
-        row = store.get_deployment(project.id, ref)
+        row = ctx.store.environments.row(ctx.project.id, ref)
         if row is not None:
-            release = store.require_release(row.release_id, project.id)
+            release = require_release(ctx, row.release_id)
             return f"environment {ref} (release {release.release_id})", release.images
     try:
-        release = resolve_release(project, store, ref)
+        release = resolve_release(ctx, ref)
     except ReleaseNotFoundError:
         raise ReleaseNotFoundError(
-            f"'{ref}' is neither an environment with a deployment nor a release of project '{project.id}'"
+            f"'{ref}' is neither an environment with a deployment nor a release of project '{ctx.project.id}'"
         ) from None
     return f"release {release.release_id}", release.images
 
@@ -81,32 +70,29 @@ def _is_environment_id(value: str) -> bool:
     return True
 
 
-def verify(
-    project: Project, store: TrackingStore, parameters: ParameterStore, environment_id: str | None = None
-) -> list[Drift]:
+def verify(ctx: Context, environment_id: str | None = None) -> list[Drift]:
     """Where the deployments table, the release manifests and SSM disagree.
 
     Also lists events EventBridge did not take (kept in the environments'
     state items). Reads: one Query (or two GetItems), one BatchGetItem, one
     GetParametersByPath.
     """
+    project, environments = ctx.project, ctx.store.environments
     if environment_id is not None:
         schema.check_id("environment id", environment_id)
-        row = store.get_deployment(project.id, environment_id)
+        row = environments.row(project.id, environment_id)
         rows = [row] if row else []
-        states = {environment_id: store.get_state(project.id, environment_id)}
-        path = f"/{project.id}/deployments/{environment_id}"
+        states = {environment_id: environments.state(project.id, environment_id)}
     else:
-        rows, states = store.list_environments(project.id)
-        path = f"/{project.id}/deployments"
-    found = store.get_releases([r.release_id for r in rows])
-    ssm = parameters.get_path_recursive(path)
+        rows, states = environments.all(project.id)
+    found = ctx.store.releases.get_many([r.release_id for r in rows])
+    ssm = ctx.parameters.get_path(deployments_path(project.id, environment_id), recursive=True)
     drifts: list[Drift] = []
     for row in rows:
         drifts.extend(
-            _environment_drift(project, row.environment_id, row.release_id, found.get(row.release_id), ssm)
+            _environment_drift(ctx, row.environment_id, row.release_id, found.get(row.release_id), ssm)
         )
-    drifts.extend(_parameters_without_row(project, {r.environment_id for r in rows}, ssm))
+    drifts.extend(_parameters_without_row(ctx, {r.environment_id for r in rows}, ssm))
     for env, state in sorted(states.items()):
         drifts.extend(_undelivered(env, event) for event in state.undelivered)
     return drifts
@@ -123,23 +109,23 @@ def _undelivered(environment_id: str, event: dict[str, Any]) -> Drift:
 
 
 def _environment_drift(
-    project: Project, env: str, release_id: str, release: Release | None, ssm: dict[str, str]
+    ctx: Context, env: str, release_id: str, release: Release | None, ssm: dict[str, str]
 ) -> list[Drift]:
     if release is None:
         return [Drift(env, None, f"release '{release_id}' is missing")]
     drifts = []
-    if not any(d["environment"]["id"] == env for d in release.deployments):
+    if not release.entries_in(env):
         drifts.append(Drift(env, None, f"release '{release_id}' has no deployment entry for {env}"))
     for name, value in sorted(ssm.items()):
-        service = name.rsplit("/", 1)[-1]
-        if name == deployment_parameter(project.id, env, service) and service not in release.images:
+        where = split_deployment_parameter(ctx.project.id, name)
+        if where is not None and where[0] == env and where[1] not in release.images:
             problem = (
                 f"SSM has {value} but release {release_id} has no such service "
                 "(left from an earlier release; delete it by hand)"
             )
-            drifts.append(Drift(env, service, problem, None, value))
+            drifts.append(Drift(env, where[1], problem, None, value))
     for service, image in sorted(release.images.items()):
-        actual = ssm.get(deployment_parameter(project.id, env, service))
+        actual = ssm.get(deployment_parameter(ctx.project.id, env, service))
         if actual != image:
             problem = (
                 f"SSM has no parameter, release {release_id} has {image}"
@@ -150,47 +136,39 @@ def _environment_drift(
     return drifts
 
 
-def _parameters_without_row(project: Project, environments: set[str], ssm: dict[str, str]) -> list[Drift]:
-    prefix = f"/{project.id}/deployments/"
+def _parameters_without_row(ctx: Context, environments: set[str], ssm: dict[str, str]) -> list[Drift]:
     drifts = []
+    prefix = deployments_path(ctx.project.id) + "/"
     for name in sorted(ssm):
-        env, _, service = name[len(prefix) :].partition("/")
+        env, _, service = name.removeprefix(prefix).partition("/")
         if env not in environments:
             problem = f"SSM has {ssm[name]} but the deployments table has no row"
             drifts.append(Drift(env, service, problem, None, ssm[name]))
     return drifts
 
 
-def repair(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    environment_id: str | None = None,
-    *,
-    user_id: str,
-    events: EventBus | None = None,
-) -> list[Drift]:
+def repair(ctx: Context, environment_id: str | None = None, *, user_id: str) -> list[Drift]:
     """Rewrite SSM from the deployments table where they disagree; returns what was repaired.
 
     The deployments table is the record; SSM follows it. Parameters with no row
     behind them are reported by ``verify`` but left alone (deleting is a human call).
-    With ``events``, undelivered events are sent again, oldest first, and
+    With events, undelivered events are sent again, oldest first, and
     forgotten once all of an environment's went through (at least once: a
     subscriber may see one twice).
     """
-    drifts = verify(project, store, parameters, environment_id)
+    drifts = verify(ctx, environment_id)
     repaired: list[Drift] = []
     for env in sorted({d.environment_id for d in drifts if d.recorded is not None}):
-        row = current_row(project, store, env)
-        release = store.require_release(row.release_id, project.id)
-        converge_parameters(project, store, parameters, env, release, row.token, user_id)
+        row = current_row(ctx, env)
+        release = require_release(ctx, row.release_id)
+        converge_parameters(ctx, env, release, row.token, user_id)
         repaired.extend(d for d in drifts if d.environment_id == env and d.recorded is not None)
-    if events is not None:
+    if ctx.events is not None:
         for env in sorted({d.environment_id for d in drifts if d.event is not None}):
             pending = [d for d in drifts if d.environment_id == env and d.event is not None]
             for drift in pending:
                 assert drift.event is not None
-                events.send(drift.event["detail_type"], drift.event["detail"])
-            store.drop_undelivered(project.id, env, len(pending))
+                ctx.events.send(drift.event["detail_type"], drift.event["detail"])
+            ctx.store.environments.drop_undelivered(ctx.project.id, env, len(pending))
             repaired.extend(pending)
     return repaired

@@ -1,13 +1,17 @@
-"""Deployments: plan, deploy, promote, rollback, and keeping SSM in step with the record.
+"""Deployments: plan, deploy (and promote), rollback, and keeping SSM in step with the record.
 
 :func:`plan_deployment` is the one place where a deployment is decided: which
 release (``latest``, an id, a prefix, or what another environment runs), that
 it belongs to the project and has an image for every service, what the
-environment runs now, and the key under which Terraform records it. It only
-reads. :func:`deploy` (the CLI, and Terraform's recorder) acts on such a plan.
+environment runs now, the time it would be recorded at, whether the
+environment takes it then (the gate: freezes and windows; with ``force``,
+what it goes through), and the key under which Terraform records it. It only
+reads. Terraform's plan (``tracker terraform resolve``) and every deployment
+(:func:`deploy`: the CLI, make, Terraform's recorder) call it.
 
 A deployment is recorded in one DynamoDB transaction (manifest entry +
-``deployed_at`` + the environment's row), then SSM
+``deployed_at`` + the environment's row + the freeze check, see
+:mod:`tracker.stores.transaction`), then SSM
 ``/{project}/deployments/{environment}/{service}`` is written for every service.
 
 Two deployments racing for one environment: the transaction's condition on
@@ -23,11 +27,10 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from tracker.errors import (
     ConcurrentDeploymentError,
+    EnvironmentFrozenError,
     IncompleteReleaseError,
     InvalidInputError,
     NothingDeployedError,
@@ -35,74 +38,79 @@ from tracker.errors import (
     PartialDeploymentError,
     ReleaseBusyError,
     ReleaseManifestError,
+    ReleaseNotFoundError,
     TrackerError,
+    WriteRefused,
 )
 from tracker.model import schema
-from tracker.model.clock import Clock, iso8601, now
-from tracker.model.project import Project
-from tracker.model.records import DeploymentPlan, DeploymentRow, DeployResult, Release
-from tracker.stores.parameters import ParameterStore, deployment_parameter
-from tracker.stores.tracking import TrackingStore
-from tracker.workflows.freezes import check_force, gate, send
-from tracker.workflows.history import iter_history
-from tracker.workflows.releases import find_release, resolve_release
-
-if TYPE_CHECKING:
-    from tracker.stores.events import EventBus
+from tracker.model.clock import iso8601, now
+from tracker.model.entries import DeploymentEntry, Release
+from tracker.model.paths import deployment_parameter
+from tracker.model.records import DeploymentPlan, DeploymentRow, DeployResult
+from tracker.model.requests import DeployRequest, PlanRequest, RollbackRequest
+from tracker.stores.protocols import Snapshot
+from tracker.stores.transaction import ENTRY, NOT_FROZEN, ROW, DeploymentWrite
+from tracker.workflows.announce import send
+from tracker.workflows.context import Context
+from tracker.workflows.gate import gate
+from tracker.workflows.releases import find_release, require_release, resolve_release
 
 CONVERGE_ROUNDS = 10
 RELEASE_BUSY_ROUNDS = 20  # parallel deployments of one release: each round, at least one records
 
 
-def plan_deployment(
-    project: Project,
-    store: TrackingStore,
-    environment_id: str,
-    release: str | None = None,
-    *,
-    from_environment: str | None = None,
-    compare: bool = True,
-) -> DeploymentPlan:
-    """What deploying ``release`` (or what ``from_environment`` runs) to an environment would do.
+def plan_deployment(ctx: Context, request: PlanRequest, *, compare: bool = True) -> DeploymentPlan:
+    """What deploying ``request.release`` (or what ``request.from_environment`` runs) would do.
 
-    With neither, the plan only says what the environment runs. ``compare``
-    also reads the release the environment runs now, for the per-service
-    changes (one GetItem when it differs from the one planned).
+    With neither, the plan only says what the environment runs. When a
+    release is planned, the environment's state item is read with it (the
+    same BatchGetItem) and :func:`~tracker.workflows.gate.gate` decides at the
+    time it would be recorded: a freeze or a closed window refuses it, unless
+    ``request.force`` (then ``plan.overridden`` says what it goes through).
+    ``compare`` also reads the release the environment runs now, for the
+    per-service changes (one GetItem when it differs from the one planned).
     """
-    environment = project.environment(environment_id)
-    if release is not None and from_environment is not None:
-        raise InvalidInputError("give a release or an environment to promote from, not both")
-    if from_environment is not None:
-        planned, row = _promotion(project, store, from_environment, environment_id)
-    elif release is not None:
-        planned, rows = find_release(project, store, release, [environment_id])
-        row = rows.get(environment_id)
+    project = ctx.project
+    environment = project.environment(request.environment_id)
+    request.check()
+    if request.from_environment is not None:
+        planned, snapshot = _promotion(ctx, request.from_environment, environment.id)
+    elif request.release is not None:
+        planned, snapshot = find_release(ctx, request.release, [environment.id], state_of=environment.id)
     else:
-        planned, row = None, store.get_deployment(project.id, environment_id)
+        planned, snapshot = None, Snapshot(rows=_row(ctx, environment.id))
     if planned is not None:
-        _check_complete(project, planned)
-    plan = DeploymentPlan(project.id, environment, planned, row)
+        _check_complete(ctx, planned)
+    row = snapshot.rows.get(environment.id)
+    plan = DeploymentPlan(project.id, environment, planned, row, state=snapshot.state)
     if compare and row is not None:
-        plan.current = planned if plan.already_deployed else store.get_release(row.release_id)
+        plan.current = planned if plan.already_deployed else ctx.store.releases.get(row.release_id)
+    if planned is not None and not plan.already_deployed:
+        recorded = [t for t in (planned.deployed_at, row.deployed_at if row else None) if t]
+        plan.at = now(ctx.clock, after=max(recorded) if recorded else None)
+        plan.overridden = gate(project, environment.id, snapshot.state, plan.at, request.force)
     return plan
 
 
-def _promotion(
-    project: Project, store: TrackingStore, source: str, target: str
-) -> tuple[Release, DeploymentRow | None]:
-    """The release ``source`` runs and ``target``'s row: two reads, whatever is deployed."""
+def _row(ctx: Context, environment_id: str) -> dict[str, DeploymentRow]:
+    row = ctx.store.environments.row(ctx.project.id, environment_id)
+    return {environment_id: row} if row else {}
+
+
+def _promotion(ctx: Context, source: str, target: str) -> tuple[Release, Snapshot]:
+    """The release ``source`` runs, and ``target``'s row and state: two reads, whatever is deployed."""
+    project = ctx.project
     project.environment(source)
     if source == target:
         raise InvalidInputError("promote needs two different environments")
-    _, rows = store.get_release_and_rows(None, project.id, [source, target])
-    if source not in rows:
+    snapshot = ctx.store.read(project.id, None, [source, target], state_of=target)
+    if source not in snapshot.rows:
         raise NothingDeployedError(f"nothing is deployed to environment '{source}' of project '{project.id}'")
-    release_id = rows[source].release_id
-    return store.require_release(release_id, project.id), rows.get(target)
+    return require_release(ctx, snapshot.rows[source].release_id), snapshot
 
 
-def _check_complete(project: Project, release: Release) -> None:
-    missing = [s for s in project.service_ids if s not in release.images]
+def _check_complete(ctx: Context, release: Release) -> None:
+    missing = [s for s in ctx.project.service_ids if s not in release.images]
     if missing:
         raise IncompleteReleaseError(
             f"release '{release.release_id}' has no image for service(s) {', '.join(missing)} "
@@ -110,79 +118,43 @@ def _check_complete(project: Project, release: Release) -> None:
         )
 
 
-def deploy(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    release: str | None,
-    environment_id: str,
-    *,
-    requested_by: dict[str, str],
-    description: str = "",
-    from_environment: str | None = None,
-    clock: Clock = time.time,
-    force: bool = False,
-    events: EventBus | None = None,
-    rollback_from: str | None = None,
-) -> DeployResult:
+def deploy(ctx: Context, request: DeployRequest) -> DeployResult:
     """Deploy a release (or what ``from_environment`` runs) to an environment; idempotent.
 
     Deploying what the environment already runs records nothing and only makes
-    SSM match. DynamoDB: one BatchGetItem (two for a promotion), one
-    TransactWriteItems (which also checks the environment's freeze), one
-    GetItem after the SSM writes. SSM: one PutParameter per service, a few
-    concurrently. A frozen environment, or one a deployment window closes, is
-    refused unless ``force`` (with a description): the entry then says what it
-    was forced through. With ``events``, one PutEvents after SSM is written.
+    SSM match. DynamoDB: one BatchGetItem (two reads for a promotion), one
+    TransactWriteItems (which checks the freeze again), one GetItem after the
+    SSM writes. SSM: one PutParameter per service, a few concurrently. With
+    events, one PutEvents after SSM is written.
     """
-    schema.check_text("description", description, schema.limit("description"))
-    check_force(force, description)
-    request = Request(requested_by, description, clock, force, rollback_from)
-    plan, chosen, token, entry = _plan_and_record(
-        project, store, environment_id, release, from_environment, request
-    )
+    request.check()
+    if request.release is None and request.from_environment is None:
+        raise InvalidInputError("deploy needs a release (or an environment to promote from)")
+    plan, token, entry = _plan_and_record(ctx, request)
+    assert plan.release is not None
     try:
-        winner = _converge_or_explain(project, store, parameters, plan, token, requested_by["id"])
+        winner = _converge_or_explain(ctx, plan, token, request.requested_by.id)
     finally:
-        warnings = _announce(project, store, events, plan, chosen, entry)
-    superseded = winner if winner != chosen.release_id else None
-    return DeployResult(chosen, environment_id, entry is not None, superseded, entry, warnings)
-
-
-@dataclass(frozen=True)
-class Request:
-    """Who asks for a deployment, why, and how (the parts of deploy() every attempt shares)."""
-
-    requested_by: dict[str, str]
-    description: str
-    clock: Clock
-    force: bool = False
-    rollback_from: str | None = None
+        warnings = _announce(ctx, plan, entry)
+    superseded = winner if winner != plan.release.release_id else None
+    return DeployResult(plan.release, plan.environment_id, entry is not None, superseded, entry, warnings)
 
 
 def _plan_and_record(
-    project: Project,
-    store: TrackingStore,
-    environment_id: str,
-    release: str | None,
-    from_environment: str | None,
-    request: Request,
-) -> tuple[DeploymentPlan, Release, tuple[str, int], dict[str, Any] | None]:
-    """The plan, its release, the row token to converge on, and the entry recorded (None: nothing)."""
+    ctx: Context, request: DeployRequest
+) -> tuple[DeploymentPlan, tuple[str, int], DeploymentEntry | None]:
+    """The plan, the row token to converge on, and the entry recorded (None: nothing)."""
     attempt = 0
     while True:
-        plan = plan_deployment(
-            project, store, environment_id, release, from_environment=from_environment, compare=False
-        )
-        if plan.release is None:
-            raise InvalidInputError("deploy needs a release (or an environment to promote from)")
+        plan = plan_deployment(ctx, request, compare=False)
+        assert plan.release is not None
         if plan.already_deployed and plan.row is not None:
             # Already recorded (e.g. a retried Terraform apply after a failed SSM
             # write): record nothing, only make SSM match.
-            return plan, plan.release, plan.row.token, None
+            return plan, plan.row.token, None
         try:
-            token, entry = _record(plan, plan.release, store, project, request)
-            return plan, plan.release, token, entry
+            token, entry = _record(ctx, plan, request)
+            return plan, token, entry
         except ReleaseBusyError:
             # The same release went to another environment a moment earlier: read it again
             # (for its newest time) and retry; jitter keeps parallel deployers apart.
@@ -193,71 +165,80 @@ def _plan_and_record(
 
 
 def _record(
-    plan: DeploymentPlan, release: Release, store: TrackingStore, project: Project, request: Request
-) -> tuple[tuple[str, int], dict[str, Any]]:
+    ctx: Context, plan: DeploymentPlan, request: DeployRequest
+) -> tuple[tuple[str, int], DeploymentEntry]:
     """Append the deployment entry and move the environment's row, in one transaction."""
-    recorded = [t for t in (release.deployed_at, plan.row.deployed_at if plan.row else None) if t]
-    at = now(request.clock, after=max(recorded) if recorded else None)
-    forced = gate(project, store, plan.environment_id, at, request.force)
-    entry: dict[str, Any] = {
-        "environment": plan.environment,
-        "date_requested": iso8601(at),
-        "requested_by": request.requested_by,
-        "description": request.description,
-    }
-    if forced:
-        entry["forced"] = forced
-    if request.rollback_from:
-        entry["rollback_from"] = request.rollback_from
-    schema.validate(
-        "release_manifest",
-        dict(release.release_manifest, deployments=[*release.deployments, entry]),
-        ReleaseManifestError,
+    release = plan.release
+    assert release is not None
+    entry = DeploymentEntry(
+        environment=plan.environment,
+        date_requested=iso8601(plan.at),
+        requested_by=request.requested_by,
+        description=request.description,
+        forced=plan.overridden,
+        rollback_from=request.rollback_from,
     )
-    token = store.record_deployment(release, entry, at, plan.row, guard=not request.force).token
+    schema.validate("release_manifest#/$defs/deployment", entry.to_item(), ReleaseManifestError)
+    write = DeploymentWrite(release, entry, plan.at, plan.row, check_freeze=not request.force)
+    try:
+        row = ctx.store.record(write)
+    except WriteRefused as refused:
+        raise _refusal(ctx, refused, write) from None
     release.deployments.append(entry)
-    release.deployed_at = at
-    return token, entry
+    release.deployed_at = plan.at
+    return row.token, entry
 
 
-def _announce(
-    project: Project,
-    store: TrackingStore,
-    events: EventBus | None,
-    plan: DeploymentPlan,
-    release: Release,
-    entry: dict[str, Any] | None,
-) -> list[str]:
+def _refusal(ctx: Context, refused: WriteRefused, write: DeploymentWrite) -> TrackerError:
+    """What a refused deployment write means, as one of the library's errors."""
+    env, release_id = write.environment_id, write.release.release_id
+    if NOT_FROZEN in refused.failed:
+        freeze = ctx.store.environments.state(ctx.project.id, env).active_freeze(write.at)
+        if freeze is None:
+            return EnvironmentFrozenError(
+                f"environment '{env}' was frozen a moment ago; nothing was recorded"
+            )
+        return EnvironmentFrozenError(
+            f"environment '{env}' is {freeze.describe()}; nothing was recorded", hint="force"
+        )
+    if ROW in refused.failed:
+        return ConcurrentDeploymentError(
+            f"environment '{env}' was changed by another deployment while this one "
+            "was being recorded; nothing was recorded, it is safe to retry"
+        )
+    if ENTRY in refused.failed and ctx.store.releases.get(release_id) is None:
+        return ReleaseNotFoundError(
+            f"release '{release_id}' disappeared while deploying; nothing was recorded"
+        )
+    if ENTRY in refused.failed or ENTRY in refused.conflicts:
+        return ReleaseBusyError(
+            f"release '{release_id}' was deployed elsewhere at the same moment; nothing was recorded, "
+            "it is safe to retry"
+        )
+    return ConcurrentDeploymentError(
+        f"a concurrent write to environment '{env}' conflicted; nothing was recorded, it is safe to retry"
+    )
+
+
+def _announce(ctx: Context, plan: DeploymentPlan, entry: DeploymentEntry | None) -> list[str]:
     """The Deployment event of a recorded deployment (none when nothing was recorded)."""
-    if events is None or entry is None:
+    if ctx.events is None or entry is None or plan.release is None:
         return []
-    detail: dict[str, Any] = {
-        "project_id": project.id,
+    detail = {
+        "project_id": ctx.project.id,
         "environment_id": plan.environment_id,
-        "release_id": release.release_id,
-        "images": release.images,
-        "requested_by": entry["requested_by"],
-        "description": entry["description"],
-        "date_requested": entry["date_requested"],
+        "release_id": plan.release.release_id,
+        "images": plan.release.images,
         "previous_release_id": plan.row.release_id if plan.row else None,
-        **{k: entry[k] for k in ("forced", "rollback_from") if k in entry},
+        **{key: value for key, value in entry.to_item().items() if key != "environment"},
     }
-    return send(store, events, "Deployment", detail)
+    return send(ctx, "Deployment", detail)
 
 
-def _converge_or_explain(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    plan: DeploymentPlan,
-    token: tuple[str, int],
-    user_id: str,
-) -> str:
+def _converge_or_explain(ctx: Context, plan: DeploymentPlan, token: tuple[str, int], user_id: str) -> str:
     assert plan.release is not None
     try:
-        return converge_parameters(
-            project, store, parameters, plan.environment_id, plan.release, token, user_id
-        )
+        return converge_parameters(ctx, plan.environment_id, plan.release, token, user_id)
     except ConcurrentDeploymentError:
         raise
     except TrackerError as error:
@@ -268,131 +249,79 @@ def _converge_or_explain(
         ) from error
 
 
-def write_parameters(
-    project: Project, parameters: ParameterStore, environment_id: str, release: Release, user_id: str
-) -> None:
+def write_parameters(ctx: Context, environment_id: str, release: Release, user_id: str) -> None:
     values = {
-        deployment_parameter(project.id, environment_id, service): image
+        deployment_parameter(ctx.project.id, environment_id, service): image
         for service, image in release.images.items()
     }
-    parameters.put_values(values, f"release {release.release_id} deployed to {environment_id} by {user_id}")
+    ctx.parameters.put_values(
+        values, f"release {release.release_id} deployed to {environment_id} by {user_id}"
+    )
 
 
 def converge_parameters(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    environment_id: str,
-    release: Release,
-    token: tuple[str, int],
-    user_id: str,
+    ctx: Context, environment_id: str, release: Release, token: tuple[str, int], user_id: str
 ) -> str:
     """Write SSM for ``release``, then follow the row until it holds still. Returns its release."""
     current = release
     for _ in range(CONVERGE_ROUNDS):
-        write_parameters(project, parameters, environment_id, current, user_id)
-        row = store.get_deployment(project.id, environment_id)
+        write_parameters(ctx, environment_id, current, user_id)
+        row = ctx.store.environments.row(ctx.project.id, environment_id)
         if row is None or row.token == token:
             return current.release_id
         token = row.token
         if row.release_id != current.release_id:
-            current = store.require_release(row.release_id, project.id)
+            current = require_release(ctx, row.release_id)
     raise ConcurrentDeploymentError(
         f"environment '{environment_id}' keeps changing under concurrent deployments; its "
         "deployment record is written, re-run the deployment (or `tracker repair`) to converge SSM"
     )
 
 
-def current_row(project: Project, store: TrackingStore, environment_id: str) -> DeploymentRow:
+def current_row(ctx: Context, environment_id: str) -> DeploymentRow:
     """The environment's row of the deployments table, or NothingDeployedError."""
     schema.check_id("environment id", environment_id)
-    row = store.get_deployment(project.id, environment_id)
+    row = ctx.store.environments.row(ctx.project.id, environment_id)
     if row is None:
         raise NothingDeployedError(
-            f"nothing is deployed to environment '{environment_id}' of project '{project.id}'"
+            f"nothing is deployed to environment '{environment_id}' of project '{ctx.project.id}'"
         )
     return row
 
 
-def promote(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    from_environment: str,
-    to_environment: str,
-    *,
-    requested_by: dict[str, str],
-    description: str = "",
-    clock: Clock = time.time,
-    force: bool = False,
-    events: EventBus | None = None,
-) -> DeployResult:
-    """Deploy what ``from_environment`` runs to ``to_environment`` (same release id)."""
-    return deploy(
-        project,
-        store,
-        parameters,
-        None,
-        to_environment,
-        requested_by=requested_by,
-        description=description,
-        from_environment=from_environment,
-        clock=clock,
-        force=force,
-        events=events,
-    )
-
-
-def rollback(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    environment_id: str,
-    *,
-    requested_by: dict[str, str],
-    to_release: str | None = None,
-    description: str = "",
-    clock: Clock = time.time,
-    force: bool = False,
-    events: EventBus | None = None,
-) -> DeployResult:
+def rollback(ctx: Context, request: RollbackRequest) -> DeployResult:
     """Deploy the release that ran in the environment before the current one (or ``to_release``).
 
     The entry carries ``rollback_from`` (the release rolled back) and a
     description starting "rollback of ENV from OLD to NEW".
     """
-    check_force(force, description)
-    row = current_row(project, store, environment_id)
+    request.check()
+    env = request.environment_id
+    row = current_row(ctx, env)
     # The row remembers what ran before (a consistent read); rows recorded by
     # older versions fall back to the history.
-    target = resolve_release(project, store, to_release).release_id if to_release else row.previous_release_id
-    if target is None:
-        target = next(
-            (
-                e.release_id
-                for e in iter_history(project, store, environment_id)
-                if e.release_id != row.release_id
-            ),
-            None,
-        )
+    target = resolve_release(ctx, request.to_release).release_id if request.to_release else None
+    target = target or row.previous_release_id or _earlier_release(ctx, env, row.release_id)
     if target is None:
         raise NothingToRollBackError(
-            f"environment '{environment_id}' has run no release other than '{row.release_id}'; "
-            "nothing to roll back to"
+            f"environment '{env}' has run no release other than '{row.release_id}'; nothing to roll back to"
         )
     if target == row.release_id:
-        raise NothingToRollBackError(f"environment '{environment_id}' already runs release '{target}'")
-    note = f"rollback of {environment_id} from {row.release_id} to {target}"
-    return deploy(
-        project,
-        store,
-        parameters,
-        target,
-        environment_id,
-        requested_by=requested_by,
-        description=f"{note}: {description}" if description else note,
-        clock=clock,
-        force=force,
-        events=events,
+        raise NothingToRollBackError(f"environment '{env}' already runs release '{target}'")
+    note = f"rollback of {env} from {row.release_id} to {target}"
+    described = f"{note}: {request.description}" if request.description else note
+    deployment = DeployRequest(
+        environment_id=env,
+        requested_by=request.requested_by,
+        release=target,
+        description=described,
+        force=request.force,
         rollback_from=row.release_id,
     )
+    return deploy(ctx, deployment)
+
+
+def _earlier_release(ctx: Context, environment_id: str, current: str) -> str | None:
+    from tracker.workflows.history import iter_history
+
+    return next((e.release_id for e in iter_history(ctx, environment_id) if e.release_id != current), None)

@@ -5,23 +5,20 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
 
 from tracker.errors import InvalidInputError
 from tracker.model import schema
-from tracker.model.clock import epoch
+from tracker.model.entries import DeploymentEntry, Release
 from tracker.model.project import Project
-from tracker.model.records import EnvironmentState, HistoryEntry, Release
-from tracker.stores.tracking import TrackingStore
+from tracker.model.records import EnvironmentState, HistoryEntry
+from tracker.workflows.context import Context
 
 # An entry waiting to be yielded: (time, release id, position in its manifest) orders
 # it -- newest first, true ties by release id then position, never by chance.
 Pending = tuple[float, str, int, HistoryEntry]
 
 
-def iter_history(
-    project: Project, store: TrackingStore, environment_id: str | None = None
-) -> Iterator[HistoryEntry]:
+def iter_history(ctx: Context, environment_id: str | None = None) -> Iterator[HistoryEntry]:
     """Deployments newest first, read through the latest-deployments GSI.
 
     A release's ``deployed_at`` is the time of its newest deployment, and the
@@ -34,7 +31,7 @@ def iter_history(
     if environment_id is not None:
         schema.check_id("environment id", environment_id)
     pending: list[Pending] = []
-    for release in store.latest_deployed_releases(project.id, page_size=10):
+    for release in ctx.store.releases.recently_deployed(ctx.project.id, page_size=10):
         yield from _flush(pending, release.deployed_at or 0)
         pending.extend(_entries(release, environment_id))
     yield from _flush(pending, None)
@@ -42,9 +39,9 @@ def iter_history(
 
 def _entries(release: Release, environment_id: str | None) -> Iterator[Pending]:
     for position, entry in enumerate(release.deployments):
-        if environment_id is None or entry["environment"]["id"] == environment_id:
-            time_ = epoch(entry["date_requested"])
-            yield (time_, release.release_id, position, _history_entry(release, entry))
+        if environment_id is None or entry.environment.id == environment_id:
+            found = HistoryEntry("deployment", release.release_id, entry, release.images)
+            yield (entry.at, release.release_id, position, found)
 
 
 def _flush(pending: list[Pending], horizon: float | None) -> Iterator[HistoryEntry]:
@@ -54,66 +51,47 @@ def _flush(pending: list[Pending], horizon: float | None) -> Iterator[HistoryEnt
         yield pending.pop(0)[3]
 
 
-def _history_entry(release: Release, entry: dict[str, Any]) -> HistoryEntry:
-    return HistoryEntry(
-        release_id=release.release_id,
-        environment=entry["environment"],
-        date_requested=entry["date_requested"],
-        requested_by=entry["requested_by"],
-        description=entry["description"],
-        images=release.images,
-        forced=entry.get("forced"),
-        rollback_from=entry.get("rollback_from"),
-    )
-
-
 def freeze_entries(project: Project, states: list[EnvironmentState]) -> list[HistoryEntry]:
     """The freezes and unfreezes logged in environments' state items, newest first."""
     entries = [
         HistoryEntry(
+            kind=logged.action,
             release_id="",
-            environment=_environment(project, state.environment_id),
-            date_requested=logged["date_requested"],
-            requested_by=logged["requested_by"],
-            description=logged.get("description", ""),
-            images={},
-            kind=logged["action"],
-            until=logged.get("until"),
+            entry=DeploymentEntry(
+                environment=project.environment_ref(state.environment_id),
+                date_requested=logged.date_requested,
+                requested_by=logged.requested_by,
+                description=logged.description,
+            ),
+            until=logged.until,
         )
         for state in states
         for logged in state.log
     ]
-    return sorted(entries, key=lambda e: (epoch(e.date_requested), e.environment["id"]), reverse=True)
+    return sorted(entries, key=lambda e: (e.entry.at, e.environment.id), reverse=True)
 
 
-def _environment(project: Project, environment_id: str) -> dict[str, str]:
-    return {"id": environment_id, "name": (project.environments or {}).get(environment_id, environment_id)}
-
-
-def iter_timeline(
-    project: Project, store: TrackingStore, environment_id: str | None = None
-) -> Iterator[HistoryEntry]:
+def iter_timeline(ctx: Context, environment_id: str | None = None) -> Iterator[HistoryEntry]:
     """Deployments, freezes and unfreezes, newest first (one more read for the freeze log)."""
+    project, environments = ctx.project, ctx.store.environments
     if environment_id is not None:
         project.environment(environment_id)
-        states = [store.get_state(project.id, environment_id)]
+        states = [environments.state(project.id, environment_id)]
     else:
-        states = list(store.list_environments(project.id)[1].values())
+        states = list(environments.all(project.id)[1].values())
     return heapq.merge(
-        iter_history(project, store, environment_id),
+        iter_history(ctx, environment_id),
         freeze_entries(project, states),
-        key=lambda e: epoch(e.date_requested),
+        key=lambda e: e.entry.at,
         reverse=True,
     )
 
 
-def history(
-    project: Project, store: TrackingStore, environment_id: str | None = None, limit: int = 20
-) -> list[HistoryEntry]:
+def history(ctx: Context, environment_id: str | None = None, limit: int = 20) -> list[HistoryEntry]:
     """The ``limit`` newest deployments, freezes and unfreezes (of one environment, or all).
 
     An environment the manifest does not declare is refused, as ``deploy`` refuses it.
     """
     if limit < 1:
         raise InvalidInputError("--limit must be at least 1")
-    return list(islice(iter_timeline(project, store, environment_id), limit))
+    return list(islice(iter_timeline(ctx, environment_id), limit))

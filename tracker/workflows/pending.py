@@ -16,11 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.model.images import ecr_image
-from tracker.model.project import Project
-from tracker.stores.parameters import ParameterStore
-from tracker.stores.registry import ImageRegistry
-from tracker.stores.tracking import TrackingStore
+from tracker.model.images import DEFAULT_PIN, ecr_image
+from tracker.model.requests import LATEST
+from tracker.workflows.context import Context
 from tracker.workflows.releases import label_images, newest_or_none, pin_images
 
 
@@ -93,34 +91,27 @@ def same_image(a: str | None, b: str | None) -> bool:
 
 
 def pending(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    environment_id: str | None = None,
-    *,
-    label: str = "latest",
-    pin: str = "tag+digest",
-    registry: ImageRegistry | None = None,
+    ctx: Context, environment_id: str | None = None, *, label: str = LATEST, pin: str = DEFAULT_PIN
 ) -> Pending:
     """What waits at ``label`` and in the newest release, for one environment or every one.
 
     Without an environment: the manifest's declared environments, else every
     environment with a deployment.
     """
+    project, store = ctx.project, ctx.store
     if environment_id is not None:
         project.environment(environment_id)
-    at_label = label_images(project, parameters, label)
-    published = {s: u for s, u in at_label.items() if u is not None}
-    pinned = pin_images(published, registry or ImageRegistry(parameters.clients), pin)
-    newest = newest_or_none(project, store)
+    at_label = label_images(ctx, label)
+    pinned = pin_images({s: u for s, u in at_label.items() if u is not None}, ctx.registry, pin)
+    newest = newest_or_none(ctx)
     if environment_id is not None:
-        row = store.get_deployment(project.id, environment_id)
+        row = store.environments.row(project.id, environment_id)
         rows = {environment_id: row} if row else {}
         environments = [environment_id]
     else:
-        rows = {r.environment_id: r for r in store.list_deployments(project.id)}
+        rows = {r.environment_id: r for r in store.environments.all(project.id)[0]}
         environments = list(project.environments) if project.environments is not None else sorted(rows)
-    releases = store.get_releases([r.release_id for r in rows.values()])
+    releases = store.releases.get_many([r.release_id for r in rows.values()])
     running = {
         e: releases[rows[e].release_id].images if e in rows and rows[e].release_id in releases else {}
         for e in environments

@@ -12,12 +12,11 @@ Automation that runs often should pass full ids.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from itertools import islice
-from typing import Any
 
 from tracker.errors import (
     AmbiguousReleaseError,
+    ConfigurationError,
     DuplicateReleaseError,
     ImageNotFoundError,
     IncompleteReleaseError,
@@ -28,15 +27,16 @@ from tracker.errors import (
     WrongProjectError,
 )
 from tracker.model import schema
-from tracker.model.clock import Clock, iso8601, now
+from tracker.model.clock import iso8601, now
+from tracker.model.entries import Release, new_release_id
 from tracker.model.images import DEFAULT_PIN, EcrImage, check_pin_mode, ecr_image
+from tracker.model.paths import image_parameter, images_path
 from tracker.model.project import Project
-from tracker.model.records import CreatedRelease, DeploymentRow, Release, new_release_id
-from tracker.stores.parameters import ParameterStore, image_parameter
-from tracker.stores.registry import ImageRegistry
-from tracker.stores.tracking import TrackingStore, check_release
+from tracker.model.records import CreatedRelease
+from tracker.model.requests import LATEST, PublishRequest, ReleaseRequest
+from tracker.stores.protocols import Parameters, Registry, Snapshot
+from tracker.workflows.context import Context
 
-LATEST = "latest"
 PREFIX_MIN = 8
 CANDIDATES_SHOWN = 5
 # DynamoDB propagates a write to a GSI "usually within a fraction of a second".
@@ -44,24 +44,7 @@ INDEX_ROUNDS = 40
 INDEX_PAUSE = 0.25
 
 
-def person(user_id: str, name: str | None = None) -> dict[str, str]:
-    """The RFC's ``requested_by {id, name}``; the name defaults to the id."""
-    schema.check_text("user id", user_id, schema.limit("user_id"), required=True)
-    schema.check_text("user name", name or user_id, schema.limit("name"), required=True)
-    return {"id": user_id, "name": name or user_id}
-
-
-def publish_image(
-    project: Project,
-    parameters: ParameterStore,
-    service_id: str,
-    image_uri: str,
-    *,
-    label: str = LATEST,
-    user_id: str,
-    pin: str = DEFAULT_PIN,
-    registry: ImageRegistry | None = None,
-) -> str:
+def publish_image(ctx: Context, request: PublishRequest) -> str:
     """Point ``label`` of a service at an image: SSM ``/{project}/images/{label}/{service}``.
 
     An ECR image must exist (its tag, or its digest) unless ``pin`` is ``off``:
@@ -69,17 +52,18 @@ def publish_image(
     written as given (releases pin it). The SSM description names who
     published; SSM's versions are the history. Returns the parameter name.
     """
-    project.check_service(service_id)
-    schema.check_id("label", label)
-    schema.check_image_uri(image_uri, service_id)
-    schema.check_text("user id", user_id, schema.limit("user_id"), required=True)
-    pin_images({service_id: image_uri}, registry or ImageRegistry(parameters.clients), pin)
-    name = image_parameter(project.id, label, service_id)
-    parameters.put_values({name: image_uri}, f"published by {user_id}")
+    project = ctx.project
+    project.check_service(request.service_id)
+    schema.check_id("label", request.label)
+    schema.check_image_uri(request.image_uri, request.service_id)
+    schema.check_text("user id", request.user_id, schema.limit("user_id"), required=True)
+    pin_images({request.service_id: request.image_uri}, ctx.registry, request.pin)
+    name = image_parameter(project.id, request.label, request.service_id)
+    ctx.parameters.put_values({name: request.image_uri}, f"published by {request.user_id}")
     return name
 
 
-def pin_images(images: dict[str, str], registry: ImageRegistry, pin: str = DEFAULT_PIN) -> dict[str, str]:
+def pin_images(images: dict[str, str], registry: Registry | None, pin: str = DEFAULT_PIN) -> dict[str, str]:
     """The images with every ECR tag pinned to the digest it names now (see tracker.model.images).
 
     Other URIs, URIs that already carry a digest (checked to exist; mode
@@ -93,6 +77,8 @@ def pin_images(images: dict[str, str], registry: ImageRegistry, pin: str = DEFAU
     wanted = [ref for ref in refs.values() if ref is not None]
     if not wanted:
         return dict(images)
+    if registry is None:
+        raise ConfigurationError("ECR images need a registry to look them up in (or --pin off)")
     found, missing = registry.digests(wanted)
     if missing:
         lines = [f"service {s}: {missing[ref]}" for s, ref in refs.items() if ref in missing]
@@ -107,15 +93,16 @@ def _ecr_image(service_id: str, uri: str) -> EcrImage | None:
         raise InvalidInputError(f"service {service_id}: {error}") from None
 
 
-def discover_services(project: Project, parameters: ParameterStore, label: str = LATEST) -> list[str]:
+def discover_services(project: Project, parameters: Parameters, label: str = LATEST) -> list[str]:
     """The services CI has published under ``/{project}/images/{label}/`` (for ``tracker init``), sorted.
 
     Names that are not valid service ids (written by other tools) are skipped.
     """
     schema.check_id("label", label)
-    prefix = image_parameter(project.id, label, "")
+    folder = images_path(project.id, label)
+    prefix = folder + "/"
     found = []
-    for name in parameters.get_path(prefix.rstrip("/")):
+    for name in parameters.get_path(folder):
         service = name.removeprefix(prefix)
         try:
             found.append(schema.check_id("service id", service))
@@ -124,14 +111,14 @@ def discover_services(project: Project, parameters: ParameterStore, label: str =
     return sorted(found)
 
 
-def label_images(project: Project, parameters: ParameterStore, label: str = LATEST) -> dict[str, str | None]:
+def label_images(ctx: Context, label: str = LATEST) -> dict[str, str | None]:
     """What SSM holds now for each service of the project at ``label`` (None: no image)."""
     schema.check_id("label", label)
-    return _label_images(project, parameters, label, project.service_ids)
+    return _label_images(ctx.project, ctx.parameters, label, ctx.project.service_ids)
 
 
 def _label_images(
-    project: Project, parameters: ParameterStore, label: str, service_ids: list[str]
+    project: Project, parameters: Parameters, label: str, service_ids: list[str]
 ) -> dict[str, str | None]:
     """Images of some services at ``label``: ⌈N/10⌉ GetParameters calls."""
     names = {s: image_parameter(project.id, label, s) for s in service_ids}
@@ -139,21 +126,7 @@ def _label_images(
     return {service: values.get(name) for service, name in names.items()}
 
 
-def create_release(
-    project: Project,
-    store: TrackingStore,
-    parameters: ParameterStore,
-    *,
-    requested_by: dict[str, str],
-    label: str = LATEST,
-    description: str = "",
-    from_release: str | None = None,
-    services: list[str] | None = None,
-    allow_duplicate: bool = False,
-    pin: str = DEFAULT_PIN,
-    registry: ImageRegistry | None = None,
-    clock: Clock = time.time,
-) -> CreatedRelease:
+def create_release(ctx: Context, request: ReleaseRequest) -> CreatedRelease:
     """Snapshot the images of every service into a new release.
 
     With ``from_release`` and ``services``, only the named services are read
@@ -166,19 +139,19 @@ def create_release(
     Returns once the latest-releases index lists the new release (GSIs are
     eventually consistent), so that ``latest`` right after names it.
     """
-    _check_request(project, label, description, from_release, services)
-    check_pin_mode(pin)
-    base = resolve_release(project, store, from_release) if from_release else None
-    images, from_label = _snapshot(project, parameters, label, base, services)
+    request.check()
+    for service_id in request.services:
+        ctx.project.check_service(service_id)
+    base = resolve_release(ctx, request.from_release) if request.from_release else None
+    images, from_label = _snapshot(ctx.project, ctx.parameters, request.label, base, list(request.services))
     # Only the images read from the label are pinned: a base release's stay as it recorded them.
-    registry = registry or ImageRegistry(parameters.clients)
-    images.update(pin_images({s: images[s] for s in from_label}, registry, pin))
-    newest = newest_or_none(project, store)
-    warnings = _duplicate_check(newest, images, allow_duplicate)
-    created_at = now(clock, after=newest.created_at if newest else None)
-    release = _new_release(project, images, requested_by, description, created_at)
-    store.put_release(release)
-    if not _listed_as_newest(project, store, release):
+    images.update(pin_images({s: images[s] for s in from_label}, ctx.registry, request.pin))
+    newest = newest_or_none(ctx)
+    warnings = _duplicate_check(newest, images, request.allow_duplicate)
+    created_at = now(ctx.clock, after=newest.created_at if newest else None)
+    release = _new_release(ctx.project, images, request, created_at)
+    ctx.store.releases.put(release)
+    if not _listed_as_newest(ctx, release):
         warnings.append(
             f"the latest-releases index does not list release '{release.release_id}' yet; "
             "deploy it by its id rather than as 'latest'"
@@ -186,12 +159,12 @@ def create_release(
     return CreatedRelease(release, warnings)
 
 
-def _listed_as_newest(project: Project, store: TrackingStore, release: Release) -> bool:
+def _listed_as_newest(ctx: Context, release: Release) -> bool:
     """Whether the index lists ``release`` (or something newer) first, asking for a few seconds."""
     for attempt in range(INDEX_ROUNDS):
         if attempt:
             time.sleep(INDEX_PAUSE)
-        newest = newest_or_none(project, store)
+        newest = newest_or_none(ctx)
         # The index's order: created_at, then release id (newest_first).
         if newest is not None and (newest.created_at, newest.release_id) >= (
             release.created_at,
@@ -201,19 +174,8 @@ def _listed_as_newest(project: Project, store: TrackingStore, release: Release) 
     return False
 
 
-def _check_request(
-    project: Project, label: str, description: str, from_release: str | None, services: list[str] | None
-) -> None:
-    schema.check_id("label", label)
-    schema.check_text("description", description, schema.limit("description"))
-    if services and not from_release:
-        raise InvalidInputError("--service needs --from-release (the release to take the rest from)")
-    for service_id in services or []:
-        project.check_service(service_id)
-
-
 def _snapshot(
-    project: Project, parameters: ParameterStore, label: str, base: Release | None, services: list[str] | None
+    project: Project, parameters: Parameters, label: str, base: Release | None, services: list[str]
 ) -> tuple[dict[str, str], list[str]]:
     """The release's images: the named services (all without a base) from the label, the rest from base.
 
@@ -223,7 +185,7 @@ def _snapshot(
     from_label = _label_images(project, parameters, label, wanted)
     missing = [s for s in wanted if from_label.get(s) is None]
     if missing:
-        where = f"{image_parameter(project.id, label, '*')}, region {parameters.region}"
+        where = f"{images_path(project.id, label)}/*, region {parameters.region}"
         raise MissingImagesError(project.id, label, missing, where)
     images: dict[str, str] = {}
     for service_id in project.service_ids:
@@ -254,50 +216,62 @@ def _duplicate_check(newest: Release | None, images: dict[str, str], allow: bool
 
 
 def _new_release(
-    project: Project,
-    images: dict[str, str],
-    requested_by: dict[str, str],
-    description: str,
-    created_at: float,
+    project: Project, images: dict[str, str], request: ReleaseRequest, created_at: float
 ) -> Release:
-    manifest: dict[str, Any] = {
-        "project": project.as_reference(),
-        "date_requested": iso8601(created_at),
-        "requested_by": requested_by,
-        "description": description,
-        "images": images,
-        "deployments": [],
-    }
-    schema.validate("release_manifest", manifest, ReleaseManifestError)
-    return Release(new_release_id(project.id), project.id, created_at, manifest)
+    release = Release(
+        release_id=new_release_id(project.id),
+        project_id=project.id,
+        created_at=created_at,
+        project=project.as_reference(),
+        date_requested=iso8601(created_at),
+        requested_by=request.requested_by,
+        description=request.description,
+        images=images,
+    )
+    schema.validate("release_manifest", release.release_manifest, ReleaseManifestError)
+    return release
 
 
-def list_releases(project: Project, store: TrackingStore, limit: int = 20) -> list[Release]:
+def list_releases(ctx: Context, limit: int = 20) -> list[Release]:
     """The newest ``limit`` releases (reads only about ``limit`` items of the GSI)."""
     if limit < 1:
         raise InvalidInputError("--limit must be at least 1")
-    iterator: Iterator[Release] = store.latest_releases(project.id, page_size=min(limit + 1, 100))
-    return list(islice(iterator, limit))
+    return list(islice(ctx.store.releases.newest(ctx.project.id, page_size=min(limit + 1, 100)), limit))
 
 
-def resolve_release(project: Project, store: TrackingStore, ref: str) -> Release:
+def require_release(ctx: Context, release_id: str, found: Release | None = None) -> Release:
+    """The release with this exact id (read unless ``found`` is given), or ReleaseNotFoundError /
+    WrongProjectError."""
+    release = found if found is not None else ctx.store.releases.get(release_id)
+    if release is None:
+        raise ReleaseNotFoundError(f"release '{release_id}' not found")
+    if release.project_id != ctx.project.id:
+        raise WrongProjectError(
+            f"release '{release_id}' belongs to project '{release.project_id}', not '{ctx.project.id}'"
+        )
+    return release
+
+
+def resolve_release(ctx: Context, ref: str) -> Release:
     """The release ``ref`` names: ``latest``, a full id, or a unique prefix (see the module docstring)."""
-    return find_release(project, store, ref, [])[0]
+    return find_release(ctx, ref, [])[0]
 
 
 def find_release(
-    project: Project, store: TrackingStore, ref: str, environment_ids: list[str]
-) -> tuple[Release, dict[str, DeploymentRow]]:
-    """The release ``ref`` names, and the rows of ``environment_ids`` read alongside it.
+    ctx: Context, ref: str, environment_ids: list[str], state_of: str | None = None
+) -> tuple[Release, Snapshot]:
+    """The release ``ref`` names, and the rows of ``environment_ids`` (and ``state_of``'s state) read with it.
 
-    A full id costs one BatchGetItem for the release and the rows together;
-    ``latest`` one Query (and one BatchGetItem for rows); a prefix adds the
-    prefix Query to the first.
+    A full id costs one BatchGetItem for the release, the rows and the state
+    together; ``latest`` one Query (and one BatchGetItem for the rest); a
+    prefix adds the prefix Query to the first.
     """
+    project, store = ctx.project, ctx.store
+    wanted = bool(environment_ids) or state_of is not None
     if ref == LATEST:
-        release = newest_release(project, store)
-        rows = store.get_release_and_rows(None, project.id, environment_ids)[1] if environment_ids else {}
-        return release, rows
+        release = newest_release(ctx)
+        snapshot = store.read(project.id, None, environment_ids, state_of) if wanted else Snapshot()
+        return release, snapshot
     schema.check_release_ref(ref)
     owner, scoped, uuid = ref.partition(":")
     if scoped and owner != project.id:
@@ -307,31 +281,32 @@ def find_release(
     # id, then, as a prefix of the uuid, the project's releases through its index (which
     # also finds bare ids recorded by earlier versions).
     exact = ref if scoped else f"{project.id}:{ref}"
-    found, rows = store.get_release_and_rows(exact, project.id, environment_ids)
-    if found is None:
-        return release_by_prefix(project, store, uuid if scoped else ref), rows
-    return check_release(found, exact, project.id), rows
+    snapshot = store.read(project.id, exact, environment_ids, state_of)
+    if snapshot.release is None:
+        return release_by_prefix(ctx, uuid if scoped else ref), snapshot
+    return require_release(ctx, exact, snapshot.release), snapshot
 
 
-def newest_release(project: Project, store: TrackingStore) -> Release:
-    newest = newest_or_none(project, store)
+def newest_release(ctx: Context) -> Release:
+    newest = newest_or_none(ctx)
     if newest is None:
-        raise ReleaseNotFoundError(f"project '{project.id}' has no release yet")
+        raise ReleaseNotFoundError(f"project '{ctx.project.id}' has no release yet", hint="")
     return newest
 
 
-def newest_or_none(project: Project, store: TrackingStore) -> Release | None:
+def newest_or_none(ctx: Context) -> Release | None:
     """The project's newest release (a Query of two items: the second settles a tie)."""
-    return next(store.latest_releases(project.id, page_size=2), None)
+    return next(ctx.store.releases.newest(ctx.project.id, page_size=2), None)
 
 
-def release_by_prefix(project: Project, store: TrackingStore, prefix: str) -> Release:
+def release_by_prefix(ctx: Context, prefix: str) -> Release:
     """The one release of the project whose uuid (or bare id) starts with ``prefix``."""
+    project = ctx.project
     if len(prefix) < PREFIX_MIN:
         raise ReleaseNotFoundError(
             f"release '{prefix}' not found (a prefix needs at least {PREFIX_MIN} characters)"
         )
-    found = store.releases_with_prefix(project.id, prefix)
+    found = ctx.store.releases.with_prefix(project.id, prefix)
     if not found:
         raise ReleaseNotFoundError(f"release '{prefix}' not found in project '{project.id}'")
     if len(found) > 1:

@@ -1,0 +1,289 @@
+"""The front door: :class:`Tracker`, built once from :class:`~tracker.settings.Settings`.
+
+The CLI, the programs Terraform runs, ``scripts/`` and ``bench/`` all go
+through it. It is the one composition root: it reads the manifest, selects the
+project, builds the AWS clients for the project's region, role and account,
+the stores over them and the workflows' :class:`~tracker.workflows.context.Context`
+-- each on first use, so that a command pays only for what it touches
+(``tracker --help`` imports no boto3; Terraform's plan program builds one
+DynamoDB client). Its methods take the request objects of
+:mod:`tracker.model.requests` and return the records of :mod:`tracker.model.records`.
+
+Tests and embedders inject what they want instead: clients (a session on an
+emulator), a clock, or whole stores (:meth:`Tracker.in_memory`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from tracker.errors import warn
+from tracker.model.clock import Clock
+from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.model.entries import Person, Release
+    from tracker.model.project import Project, ProjectFile
+    from tracker.model.records import (
+        CreatedRelease,
+        DeploymentPlan,
+        DeployResult,
+        Drift,
+        EnvironmentStatus,
+        Freeze,
+        HistoryEntry,
+    )
+    from tracker.model.requests import (
+        DeployRequest,
+        FreezeRequest,
+        PlanRequest,
+        PublishRequest,
+        ReleaseRequest,
+        RollbackRequest,
+        UnfreezeRequest,
+    )
+    from tracker.stores.clients import Clients, Target
+    from tracker.stores.protocols import Events, Parameters, Registry, TrackingStore
+    from tracker.workflows.context import Context
+    from tracker.workflows.pending import Pending
+
+
+class Tracker:
+    """One project's tracking: its manifest, clients, stores and workflows (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clients: Clients | None = None,
+        clock: Clock = time.time,
+        project: Project | None = None,
+        **stores: Any,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.clock = clock
+        self._clients = clients
+        if project is not None:
+            self.__dict__["project"] = project
+        # Injected stores (store=, parameters=, registry=, events=) replace the AWS ones.
+        for name, value in stores.items():
+            if name not in ("store", "parameters", "registry", "events"):
+                raise TypeError(f"unknown store {name!r}")
+            self.__dict__[name] = value
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ, **given: str | None) -> Tracker:
+        """A tracker for the settings of flags/query values (``given``) and ``TRACKER_*`` variables."""
+        return cls(Settings.resolve(environ, **given))
+
+    @classmethod
+    def in_memory(cls, project: Project, clock: Clock = time.time, **settings: Any) -> Tracker:
+        """A tracker over the in-memory stores (no AWS): for tests and for trying workflows."""
+        from tracker.stores.memory import MemoryEvents, MemoryParameters, MemoryTrackingStore
+
+        return cls(
+            Settings(**settings),
+            clock=clock,
+            project=project,
+            store=MemoryTrackingStore(),
+            parameters=MemoryParameters(),
+            events=MemoryEvents(),
+            registry=None,
+        )
+
+    # -- what a command needs, built on first use ---------------------------------------------
+    @cached_property
+    def manifest(self) -> ProjectFile:
+        """The manifest file, read once; its warnings (unknown keys) go to stderr then."""
+        from tracker.model.project import load_projects
+
+        found = load_projects(self.settings.project_file)
+        for message in found.warnings:
+            warn(message)
+        return found
+
+    @cached_property
+    def project(self) -> Project:
+        """The project the settings select (--project, TRACKER_PROJECT, else the file's only one)."""
+        return self.manifest.select(self.settings.project)
+
+    def target(self, project: Project | None = None) -> Target:
+        """Where the project's AWS calls go: --region, else the manifest's; its role and account."""
+        from tracker.model import schema
+        from tracker.stores.clients import Target
+
+        project = project or self.project
+        settings = self.settings
+        if settings.region:
+            schema.check_value("region", settings.region, "--region (TRACKER_REGION)")
+        return Target(
+            region=settings.region or project.region,
+            role_arn=project.role_arn if settings.assumes_role else None,
+            account_id=project.account_id,
+            project_id=project.id,
+            claimed_role=None if settings.assumes_role else project.role_arn,
+        )
+
+    def clients_for(self, project: Project) -> Clients:
+        """Clients for another project than the selected one (``tracker init --discover``)."""
+        from tracker.stores.clients import Clients
+
+        return Clients(target=self.target(project))
+
+    @property
+    def clients(self) -> Clients:
+        if self._clients is None:
+            self._clients = self.clients_for(self.project)
+        return self._clients
+
+    @cached_property
+    def store(self) -> TrackingStore:
+        from tracker.stores.dynamo import LATEST_DEPLOYMENTS, LATEST_RELEASES, Tables
+        from tracker.stores.tracking import DynamoTrackingStore
+
+        settings = self.settings
+        indexes = {
+            LATEST_RELEASES: settings.latest_releases_index,
+            LATEST_DEPLOYMENTS: settings.latest_deployments_index,
+        }
+        tables = Tables(settings.releases_table, settings.deployments_table, indexes)
+        return DynamoTrackingStore.build(self.clients, tables)
+
+    @cached_property
+    def parameters(self) -> Parameters:
+        from tracker.stores.parameters import ParameterStore
+
+        return ParameterStore(self.clients)
+
+    @cached_property
+    def registry(self) -> Registry | None:
+        from tracker.stores.registry import ImageRegistry
+
+        return ImageRegistry(self.clients)
+
+    @cached_property
+    def events(self) -> Events | None:
+        """The EventBridge bus of TRACKER_EVENT_BUS (checked before anything is written), or None."""
+        if not self.settings.event_bus:
+            return None
+        from tracker.stores.events import EventBus, check_bus
+
+        check_bus(self.settings.event_bus)
+        return EventBus(self.clients, self.settings.event_bus)
+
+    @cached_property
+    def context(self) -> Context:
+        from tracker.workflows.context import Context
+
+        return Context(self.project, self.store, self.parameters, self.registry, self.events, self.clock)
+
+    def user_id(self, user: str | None = None) -> str:
+        """``user``, else TRACKER_USER, else the AWS caller behind any role (STS)."""
+        if user or self.settings.user:
+            return str(user or self.settings.user)
+        return self.clients.requester()
+
+    def person(self, user: str | None = None, name: str | None = None) -> Person:
+        from tracker.model.entries import Person
+
+        return Person.of(self.user_id(user), name)
+
+    def pin(self, given: str | None = None) -> str:
+        return given or self.settings.pin_images
+
+    # -- images and releases ------------------------------------------------------------------
+    def publish(self, request: PublishRequest) -> str:
+        from tracker.workflows.releases import publish_image
+
+        return publish_image(self.context, request)
+
+    def images(self, label: str = "latest") -> dict[str, str | None]:
+        from tracker.workflows.releases import label_images
+
+        return label_images(self.context, label)
+
+    def create_release(self, request: ReleaseRequest) -> CreatedRelease:
+        from tracker.workflows.releases import create_release
+
+        return create_release(self.context, request)
+
+    def release(self, ref: str) -> Release:
+        from tracker.workflows.releases import resolve_release
+
+        return resolve_release(self.context, ref)
+
+    def releases(self, limit: int = 20) -> list[Release]:
+        from tracker.workflows.releases import list_releases
+
+        return list_releases(self.context, limit)
+
+    # -- deployments --------------------------------------------------------------------------
+    def plan(self, request: PlanRequest) -> DeploymentPlan:
+        from tracker.workflows.deployments import plan_deployment
+
+        return plan_deployment(self.context, request)
+
+    def deploy(self, request: DeployRequest) -> DeployResult:
+        """Deploy (or, with ``from_environment``, promote); see tracker.workflows.deployments."""
+        from tracker.workflows.deployments import deploy
+
+        return deploy(self.context, request)
+
+    def rollback(self, request: RollbackRequest) -> DeployResult:
+        from tracker.workflows.deployments import rollback
+
+        return rollback(self.context, request)
+
+    def freeze(self, request: FreezeRequest) -> tuple[Freeze, list[str]]:
+        from tracker.workflows.freezes import freeze
+
+        return freeze(self.context, request)
+
+    def unfreeze(self, request: UnfreezeRequest) -> list[str]:
+        from tracker.workflows.freezes import unfreeze
+
+        return unfreeze(self.context, request)
+
+    # -- reading --------------------------------------------------------------------------------
+    def status(self) -> list[EnvironmentStatus]:
+        from tracker.workflows.audit import status
+
+        return status(self.context)
+
+    def history(self, environment_id: str | None = None, limit: int = 20) -> list[HistoryEntry]:
+        from tracker.workflows.history import history
+
+        return history(self.context, environment_id, limit)
+
+    def pending(
+        self, environment_id: str | None = None, label: str = "latest", pin: str | None = None
+    ) -> Pending:
+        from tracker.workflows.pending import pending
+
+        return pending(self.context, environment_id, label=label, pin=self.pin(pin))
+
+    def images_of(self, ref: str) -> tuple[str, dict[str, str]]:
+        """What an environment runs, or a release holds (``diff``'s two sides)."""
+        from tracker.workflows.audit import resolve_images
+
+        return resolve_images(self.context, ref)
+
+    def verify(self, environment_id: str | None = None) -> list[Drift]:
+        from tracker.workflows.audit import verify
+
+        return verify(self.context, environment_id)
+
+    def repair(self, environment_id: str | None = None, user: str | None = None) -> list[Drift]:
+        from tracker.workflows.audit import repair
+
+        return repair(self.context, environment_id, user_id=self.user_id(user))
+
+    def report(self, limit: int = 20) -> dict[str, Any]:
+        """The report's data (see tracker.report): what runs where, drift, what waits, the timeline."""
+        from tracker.report import gather
+
+        return gather(self.context, limit=limit, pin=self.pin())

@@ -1,0 +1,243 @@
+"""Commands that read and check: status, history, pending, diff, verify, repair, report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tracker.app import Tracker
+from tracker.cli import render
+from tracker.cli.base import OUTPUT, USER, emit_json, pass_tracker, pin_option
+from tracker.errors import TrackerError, exit_with
+
+
+@click.command()
+@OUTPUT
+@pass_tracker
+def status(tracker: Tracker, output: str) -> None:
+    """Per environment: the release it runs, its images, who deployed it when and why, and freezes.
+
+    An environment that is frozen (tracker freeze) or that a deployment window
+    of the manifest closes now says so, even with nothing deployed yet. The
+    text starts with the project and the manifest it was read from.
+
+    \b
+    Example:
+      tracker status --output json
+    """
+    project = tracker.project
+    found = tracker.status()
+    if output == "json":
+        ecs = (
+            {"ecs_services": {k: list(v) for k, v in project.ecs_services.items()}}
+            if project.ecs_services
+            else {}
+        )
+        emit_json({s.environment_id: {**s.as_dict(), **ecs} for s in found})
+    else:
+        render.status(found, project)
+
+
+@click.command()
+@click.argument("environment_id", required=False)
+@click.option("--all", "all_environments", is_flag=True, help="Every environment of the project.")
+@click.option("--limit", "-n", default=20, show_default=True, type=int, help="How many.")
+@OUTPUT
+@pass_tracker
+def history(
+    tracker: Tracker, environment_id: str | None, all_environments: bool, limit: int, output: str
+) -> None:
+    """Deployments, freezes and unfreezes, newest first: release, images, who, when and why.
+
+    Rollbacks and deployments forced through a freeze or window are marked.
+    Reads the latest-deployments index and stops as soon as the LIMIT newest
+    are certain (no table scan); the freezes come from the environment's
+    state item. An environment the manifest does not declare is refused.
+
+    \b
+    Examples:
+      tracker history prod --limit 5
+      tracker history --all --output json
+    """
+    if bool(environment_id) == all_environments:
+        raise click.UsageError("give either ENVIRONMENT_ID or --all")
+    entries = tracker.history(environment_id, limit)
+    if output == "json":
+        emit_json([e.as_dict() for e in entries])
+    else:
+        render.history(entries, show_env=all_environments)
+
+
+@click.command()
+@click.argument("environment_id", required=False)
+@click.option("--label", "-l", default="latest", show_default=True, help="Image label CI publishes to.")
+@pin_option("How label images are compared: pinned as 'release create' would pin them.")
+@OUTPUT
+@pass_tracker
+def pending(tracker: Tracker, environment_id: str | None, label: str, pin: str | None, output: str) -> None:
+    """What waits to ship: per service, the label's image, the newest release's, and what runs.
+
+    Marks images published at the label but in no release yet ("release
+    create" would take them: ECR tags are pinned first, so a tag pushed again
+    counts), and images of the newest release that ENVIRONMENT_ID (without it:
+    every declared environment) does not run. Exit 0 when nothing waits, 1 when
+    something does (a CI gate), 2 on error.
+
+    \b
+    Examples:
+      tracker pending prod
+      tracker pending --output json
+    """
+    try:
+        found = tracker.pending(environment_id, label, pin)
+    except TrackerError as error:
+        exit_with(str(error), 2)  # 1 means "something waits"
+    if output == "json":
+        emit_json(found.as_dict())
+    else:
+        render.pending(found)
+    sys.exit(1 if found.waiting else 0)
+
+
+@click.command()
+@click.argument("source")
+@click.argument("target")
+@OUTPUT
+@pass_tracker
+def diff(tracker: Tracker, source: str, target: str, output: str) -> None:
+    """What TARGET would change to if it took SOURCE's images (as `promote SOURCE TARGET` would).
+
+    SOURCE and TARGET are each an environment or a release id, prefix or
+    'latest'. Each changed service reads `TARGET: now → after (from SOURCE)`.
+    Exit code 0 when they run the same images, 1 when they differ, 2 on error.
+
+    \b
+    Examples:
+      tracker diff stage prod           # what would promoting stage to prod change in prod?
+      tracker diff latest prod          # what would deploying the newest release to prod change?
+    """
+    from tracker.model.records import compare_images
+
+    try:
+        label_source, images_source = tracker.images_of(source)
+        label_target, images_target = tracker.images_of(target)
+    except TrackerError as error:
+        exit_with(str(error), 2)  # like diff(1): 1 means "they differ", so errors are 2
+    changes = compare_images(images_target, images_source)  # from what TARGET has, to SOURCE's
+    differ = any(c.change != "same" for c in changes)
+    if output == "json":
+        emit_json(
+            {
+                "source": label_source,
+                "target": label_target,
+                "differ": differ,
+                "services": [c.as_dict() for c in changes],
+            }
+        )
+    else:
+        render.diff(source, target, (label_source, label_target), changes)
+    sys.exit(1 if differ else 0)
+
+
+@click.command()
+@click.argument("environment_id", required=False)
+@OUTPUT
+@pass_tracker
+def verify(tracker: Tracker, environment_id: str | None, output: str) -> None:
+    """Check that the deployments table, the release manifests and SSM agree.
+
+    Prints each disagreement (per environment and service) and exits 1 on
+    drift: suitable for CI and cron.
+
+    \b
+    Examples:
+      tracker verify            # every environment
+      tracker verify prod --output json
+    """
+    drifts = tracker.verify(environment_id)
+    if output == "json":
+        emit_json([d.as_dict() for d in drifts])
+    else:
+        render.drift(drifts, "drift")
+    if drifts:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("environment_id", required=False)
+@USER
+@OUTPUT
+@pass_tracker
+def repair(tracker: Tracker, environment_id: str | None, user: str | None, output: str) -> None:
+    """Rewrite SSM deployment parameters from the deployments table where they drifted.
+
+    The deployments table is the record; SSM follows it. Parameters with no
+    row behind them are reported by verify but never deleted. With
+    TRACKER_EVENT_BUS, events that were not delivered are sent again.
+
+    \b
+    Example:
+      tracker repair prod
+    """
+    repaired = tracker.repair(environment_id, user)
+    if output == "json":
+        emit_json([d.as_dict() for d in repaired])
+    else:
+        render.drift(repaired, "repaired")
+
+
+@click.command()
+@click.option(
+    "--output",
+    "fmt",
+    type=click.Choice(["html", "markdown"]),
+    default="html",
+    show_default=True,
+    help="Self-contained HTML page, or Markdown.",
+)
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
+@click.option(
+    "--limit",
+    "-n",
+    default=20,
+    show_default=True,
+    type=int,
+    help="Timeline entries (deployments and freezes).",
+)
+@pass_tracker
+def report(tracker: Tracker, fmt: str, out: str | None, limit: int) -> None:
+    """A page to look at: environments, what runs where, what waits, and recent deployments.
+
+    Per environment: the release it runs (full id), when it was deployed (and
+    how long ago), by whom and why, and freezes or closed windows. Then the
+    services × environments grid with verify's drift, what waits to ship
+    (`tracker pending`), and the timeline with the images each deployment
+    changed, rollbacks, forced deployments, freezes. One colour, one meaning
+    (legend on the page). The HTML is one self-contained file (no scripts, no
+    network).
+
+    \b
+    Examples:
+      tracker report -o release-report.html
+      tracker report --output markdown >> "$GITHUB_STEP_SUMMARY"
+    """
+    from tracker.report.html import render_html
+    from tracker.report.markdown import render_markdown
+
+    data = tracker.report(limit)
+    text = render_html(data) if fmt == "html" else render_markdown(data)
+    if not out:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        exit_with(f"cannot write {out}: {error.strerror}", 2)
+    click.echo(f"wrote {out}")
+
+
+COMMANDS = [status, history, pending, diff, verify, repair, report]

@@ -1,0 +1,205 @@
+"""How the commands' results read as text (JSON is each record's ``as_dict``/``to_json``).
+
+Kept apart from the commands: a command parses, calls the tracker, and hands
+the result here. Images are shown with digests shortened; JSON keeps them whole.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracker.errors import warn
+
+if TYPE_CHECKING:
+    from tracker.model.entries import DeploymentEntry, Release
+    from tracker.model.project import Project
+    from tracker.model.records import DeployResult, Drift, EnvironmentStatus, HistoryEntry
+    from tracker.workflows.pending import Pending
+
+
+def images(
+    mapping: dict[str, Any], indent: str = "  ", ecs: dict[str, tuple[str, ...]] | None = None
+) -> None:
+    """One line per service: id, image (a digest shortened), and (weco-deploy) the ECS services running it."""
+    from tracker.model.images import display
+
+    width = max((len(s) for s in mapping), default=0)
+    for service, image in mapping.items():
+        runs = ecs_note(ecs.get(service) if ecs else None)
+        click.echo(f"{indent}{service.ljust(width)}  {display(image)}{runs}")
+
+
+def ecs_note(names: tuple[str, ...] | None) -> str:
+    """``  (ECS: a, b)``: the ECS services running a repository's image (weco-deploy manifests)."""
+    return f"  (ECS: {', '.join(names)})" if names else ""
+
+
+def project(found: Project) -> None:
+    """A project as ``tracker projects`` lists it."""
+    environments = ", ".join(k if v == k else f"{k} ({v})" for k, v in (found.environments or {}).items())
+    click.echo(f"{found.id}  {found.name}")
+    click.echo("  services:")
+    width = max(len(s) for s in found.services)
+    for service, name in found.services.items():
+        label = f"  {name}" if name != service else ""
+        click.echo(f"    {service.ljust(width)}{label}{ecs_note(found.ecs_services.get(service))}".rstrip())
+    click.echo(f"  environments: {environments or ('(any)' if found.environments is None else '(none)')}")
+    for key, value in (("role", found.role_arn), ("account", found.account_id), ("region", found.region)):
+        if value:
+            click.echo(f"  {key + ':':13} {value}")
+    unused = _flatten(found.unused)
+    if unused:
+        click.echo("  accepted, not used:")
+        for key, value in unused:
+            click.echo(f"    {key} = {value}")
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """``{"a": {"b": 1}}`` as ``[("a.b", "1")]``, for one line per kept key."""
+    if not isinstance(value, dict):
+        return [(prefix, str(value))]
+    return [
+        pair for key, inner in value.items() for pair in _flatten(inner, f"{prefix}.{key}" if prefix else key)
+    ]
+
+
+def entry_line(entry: DeploymentEntry, lead: str) -> str:
+    """``DATE  LEAD  by NAME — why``: one deployment entry on one line."""
+    why = f" — {entry.description}" if entry.description else ""
+    return f"{entry.date_requested}  {lead}  by {entry.requested_by.name}{why}"
+
+
+def release_summary(release: Release, ecs: dict[str, tuple[str, ...]] | None = None) -> None:
+    click.echo(f"release     {release.release_id}")
+    click.echo(f"project     {release.project.id} ({release.project.name})")
+    click.echo(f"requested   {release.date_requested} by {release.requested_by.name}")
+    if release.description:
+        click.echo(f"description {release.description}")
+    click.echo("images:")
+    images(release.images, ecs=ecs)
+    if release.deployments:
+        click.echo("deployments:")
+        for entry in release.deployments:
+            click.echo(f"  {entry_line(entry, entry.environment.id + _marks(entry))}")
+
+
+def _marks(entry: DeploymentEntry) -> str:
+    """``  [rollback]  [forced]``: what sets a deployment apart, in text output."""
+    return "".join(
+        f"  [{mark}]"
+        for mark, shown in (("rollback", entry.rollback_from), ("forced", entry.forced))
+        if shown
+    )
+
+
+def deployed(result: DeployResult) -> None:
+    verb = "deployed" if result.recorded else "already deployed (nothing recorded; SSM checked)"
+    click.echo(f"{verb}: release {result.release.release_id} -> {result.environment_id}")
+    if result.forced:
+        click.echo(f"forced through {result.forced}")
+    images(result.images)
+    if result.superseded_by:
+        click.echo(
+            f"note: a later deployment of release {result.superseded_by} has since taken "
+            f"{result.environment_id}"
+        )
+
+
+def warnings(messages: list[str]) -> None:
+    for message in messages:
+        warn(message)
+
+
+def status(found: list[EnvironmentStatus], project_: Project) -> None:
+    source = f" ({project_.source})" if project_.source else ""
+    click.echo(f"project {project_.id}{source}")
+    if not found:
+        click.echo("nothing deployed yet")
+    for s in found:
+        last = s.last
+        if s.release_id is None:
+            click.echo(f"{s.environment_id}: nothing deployed yet")
+        else:
+            when = last.date_requested if last else _iso(s.deployed_at)
+            who = f" by {last.requested_by.name}" if last else ""
+            why = f" — {last.description}" if last and last.description else ""
+            click.echo(f"{s.environment_id}: release {s.release_id} (deployed {when}{who}){why}")
+        if s.freeze is not None:
+            click.echo(f"  FROZEN: {s.freeze.describe()}")
+        if s.closed is not None:
+            click.echo(f"  CLOSED: {s.closed}")
+        if last and last.forced:
+            click.echo(f"  forced through {last.forced}")
+        images(s.images, ecs=project_.ecs_services)
+
+
+def _iso(moment: float | None) -> str:
+    from tracker.model.clock import iso8601
+
+    return iso8601(moment) if moment else "?"
+
+
+def history(entries: list[HistoryEntry], show_env: bool) -> None:
+    if not entries:
+        click.echo("no deployments yet")
+    for e in entries:
+        where = f"{e.environment.id}  " if show_env else ""
+        if e.kind != "deployment":
+            until = f" until {e.until}" if e.until else ""
+            click.echo(entry_line(e.entry, f"{where}{e.kind.upper()}{until}"))
+            continue
+        click.echo(entry_line(e.entry, f"{where}{e.release_id}{_marks(e.entry)}"))
+        if e.entry.forced:
+            click.echo(f"    forced through {e.entry.forced}")
+        images(e.images, indent="    ")
+
+
+def pending(found: Pending) -> None:
+    from tracker.model.entries import short_id
+    from tracker.model.images import display
+
+    newest = found.newest_release_id
+    click.echo(f"label {found.label}; newest release {newest or '(none yet)'}")
+    for environment, release_id in found.environments.items():
+        click.echo(f"  {environment} runs {release_id or 'nothing yet'}")
+    for s in found.services:
+        click.echo(f"{s.service}:")
+        mark = "  <- published, not released" if s.unreleased else ""
+        click.echo(f"  label {found.label:<10} {display(s.label_image) if s.label_image else '(none)'}{mark}")
+        release = f"release {short_id(newest)}" if newest else "release"
+        click.echo(f"  {release:<16} {display(s.release_image) if s.release_image else '(none)'}")
+        for environment, image in s.deployed.items():
+            mark = "  <- released, not deployed" if environment in s.undeployed else ""
+            click.echo(f"  {environment:<16} {display(image) if image else '(nothing)'}{mark}")
+    click.echo(
+        "something waits to ship"
+        if found.waiting
+        else "nothing waits: everything published is released and deployed"
+    )
+
+
+def diff(source: str, target: str, labels: tuple[str, str], changes: list[Any]) -> None:
+    from tracker.model.images import display
+
+    click.echo(f"what {target} would change to take {source}'s images:")
+    click.echo(f"  source {source}: {labels[0]}")
+    click.echo(f"  target {target}: {labels[1]}")
+    width = max((len(c.service) for c in changes), default=0)
+    for c in changes:
+        if c.change == "same":
+            click.echo(f"  {c.service.ljust(width)}  same     {display(c.after)}")
+        else:
+            click.echo(
+                f"  {c.service.ljust(width)}  {c.change.ljust(7)}  "
+                f"{target}: {display(c.before)} → {display(c.after)} (from {source})"
+            )
+
+
+def drift(drifts: list[Drift], verb: str) -> None:
+    if drifts:
+        for d in drifts:
+            click.echo(f"{verb}: {d}")
+    else:
+        click.echo("ok: the deployments table, the release manifests and SSM agree")

@@ -1,0 +1,129 @@
+"""What people ask the tracker to do, as typed requests: one object per workflow, not a dozen keywords.
+
+The CLI, the Terraform programs, scripts and benchmarks build these and hand
+them to :class:`tracker.app.Tracker` (or the workflow functions). ``check()``
+refuses bad input before anything is read or written (exit 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracker.errors import InvalidInputError
+from tracker.model.entries import Person
+
+LATEST = "latest"
+
+
+def check_description(description: str, what: str = "description") -> str:
+    from tracker.model import schema
+
+    return schema.check_text(what, description, schema.limit("description"))
+
+
+def check_force(force: bool, description: str) -> None:
+    """``--force`` must say why: bad input before anything is read or written."""
+    if force and not description.strip():
+        from tracker.errors import phrase
+
+        raise InvalidInputError(phrase("force-needs-description"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRequest:
+    """What a deployment plan is asked: ``release`` (an id, a unique prefix, ``latest``) or what
+    ``from_environment`` runs, to ``environment_id``; with neither, what the environment runs now.
+
+    ``force``: plan through a freeze or closed window (the plan then says what it overrides).
+    """
+
+    environment_id: str
+    release: str | None = None
+    from_environment: str | None = None
+    force: bool = False
+
+    def check(self) -> None:
+        if self.release is not None and self.from_environment is not None:
+            raise InvalidInputError("give a release or an environment to promote from, not both")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployRequest(PlanRequest):
+    """Deploy (or promote: ``from_environment``): a plan request, and who asks and why.
+
+    ``rollback_from`` is set by the rollback workflow: the entry then names
+    the release it replaces.
+    """
+
+    requested_by: Person
+    description: str = ""
+    rollback_from: str | None = None
+
+    def check(self) -> None:
+        super().check()
+        check_description(self.description)
+        check_force(self.force, self.description)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackRequest:
+    """Deploy what ran in the environment before (or ``to_release``), marked as a rollback."""
+
+    environment_id: str
+    requested_by: Person
+    to_release: str | None = None
+    description: str = ""
+    force: bool = False
+
+    def check(self) -> None:
+        check_description(self.description)
+        check_force(self.force, self.description)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseRequest:
+    """Snapshot a label into a new release (with ``from_release``: only ``services`` from the label)."""
+
+    requested_by: Person
+    label: str = LATEST
+    description: str = ""
+    from_release: str | None = None
+    services: tuple[str, ...] = ()
+    allow_duplicate: bool = False
+    pin: str = "tag+digest"  # tracker.model.images.PIN_MODES
+
+    def check(self) -> None:
+        from tracker.model import schema
+        from tracker.model.images import check_pin_mode
+
+        schema.check_id("label", self.label)
+        check_description(self.description)
+        check_pin_mode(self.pin)
+        if self.services and not self.from_release:
+            raise InvalidInputError("--service needs --from-release (the release to take the rest from)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishRequest:
+    """Point ``label`` of a service at an image."""
+
+    service_id: str
+    image_uri: str
+    user_id: str
+    label: str = LATEST
+    pin: str = "tag+digest"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FreezeRequest:
+    environment_id: str
+    requested_by: Person
+    reason: str
+    until: str | None = None  # ISO 8601; None: until unfrozen
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnfreezeRequest:
+    environment_id: str
+    requested_by: Person
+    description: str = ""

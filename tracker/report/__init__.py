@@ -1,0 +1,217 @@
+"""A static report a release manager can read at a glance.
+
+Per environment: the release it runs (full id), when and by whom it was
+deployed and why, and whether a freeze or a deployment window holds it. Then
+services × environments with differences and drift marked, what waits to ship,
+and recent deployments, freezes and unfreezes with the images each deployment
+changed. One colour means one thing, and the legend lists the colours the page
+uses. HTML is self-contained (inline CSS, no scripts, no network); Markdown
+renders on any code host.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from tracker.model.clock import epoch, iso8601
+from tracker.model.entries import DeploymentEntry
+from tracker.model.images import display, tag_and_digest
+from tracker.model.project import Project
+from tracker.model.records import Drift, EnvironmentStatus, HistoryEntry, compare_images
+
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
+    from tracker.workflows.pending import Pending
+
+LOOKBACK = 50  # entries read past the timeline to find each environment's previous deployment
+
+
+def image_tag(uri: str) -> str:
+    """The human part of an image URI: the tag (or last path segment), and ``@`` a short digest if pinned."""
+    tag, digest = tag_and_digest(uri)
+    return f"{tag}@{digest}" if digest else tag
+
+
+def ago(seconds: float) -> str:
+    """``12 s ago``, ``5 min ago``, ``3 h ago``, ``9 d ago`` (a time ahead of the clock reads ``0 s ago``)."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    return f"{s // 3600} h ago" if s < 2 * 86400 else f"{s // 86400} d ago"
+
+
+def change_text(change: dict[str, Any]) -> str:
+    """``hatching: v1 → v2`` (whole URIs when the tags read the same; ``(none)`` for a missing side)."""
+    before, after = change["from"], change["to"]
+    old, new = (image_tag(u) if u else "(none)" for u in (before, after))
+    if old == new:
+        old, new = display(before), display(after)
+    return f"{change['service']}: {old} → {new}"
+
+
+# -- the data ----------------------------------------------------------------------------------
+def _environment(
+    env_id: str, name: str, found: EnvironmentStatus | None, drift: list[Drift], now: float
+) -> dict[str, Any]:
+    """One environment's card: what runs, who deployed it when and why, what holds it."""
+    last = found.last if found else None
+    at = found.deployed_at if found and found.release_id else None
+    if not at and last is not None:
+        at = last.at
+    freeze = found.freeze if found else None
+    return {
+        **(last.to_json() if last else DeploymentEntry.blank_json()),
+        "id": env_id,
+        "name": name,
+        "release_id": found.release_id if found else None,
+        "images": dict(found.images) if found else {},
+        "deployed_at": iso8601(at) if at else None,
+        "ago": ago(now - at) if at else None,
+        "description": last.description if last else "",
+        "rollback": last is not None and last.is_rollback,
+        "freeze": dict(freeze.as_dict(), ago=ago(now - epoch(freeze.since))) if freeze else None,
+        "closed": found.closed if found else None,
+        "drift": [d.problem for d in drift if d.environment_id == env_id and d.service_id is None],
+    }
+
+
+def _predecessors(
+    older: Iterator[HistoryEntry], wanted: set[str], budget: int
+) -> tuple[dict[str, HistoryEntry], bool]:
+    """The newest deployment of each wanted environment among at most ``budget`` older entries.
+
+    Returns them and whether the history ended within the budget (then an
+    environment without one had no earlier deployment).
+    """
+    found: dict[str, HistoryEntry] = {}
+    read = 0
+    for entry in islice(older, budget) if wanted else ():
+        read += 1
+        env = entry.environment.id
+        if entry.kind == "deployment" and env in wanted and env not in found:
+            found[env] = entry
+            if len(found) == len(wanted):
+                return found, False
+    return found, read < budget or not wanted
+
+
+def _timeline(
+    window: list[HistoryEntry], older: Iterator[HistoryEntry], budget: int, now: float
+) -> list[dict[str, Any]]:
+    """The window's entries as dicts, each deployment with the images it changed in its environment."""
+    previous: dict[int, HistoryEntry] = {}
+    oldest: dict[str, int] = {}  # environment -> index of its oldest deployment in the window so far
+    for index, entry in enumerate(window):
+        if entry.kind != "deployment":
+            continue
+        env = entry.environment.id
+        if env in oldest:
+            previous[oldest[env]] = entry
+        oldest[env] = index
+    wanted = {window[i].environment.id for i in oldest.values()}
+    beyond, ended = _predecessors(older, wanted, budget)
+    result = []
+    for index, entry in enumerate(window):
+        item = dict(entry.as_dict(), ago=ago(now - entry.entry.at), changes=None, baseline="")
+        item["rollback"] = entry.kind == "deployment" and entry.entry.is_rollback
+        before = previous.get(index) or beyond.get(entry.environment.id)
+        if entry.kind == "deployment" and before is not None:
+            changed = [c for c in compare_images(before.images, entry.images) if c.change != "same"]
+            item.update(changes=[c.as_dict() for c in changed], baseline=before.release_id)
+        elif entry.kind == "deployment":
+            item["baseline"] = "first" if ended else "unread"
+        result.append(item)
+    return result
+
+
+def collect(
+    project: Project,
+    status: list[EnvironmentStatus],
+    timeline: list[HistoryEntry],
+    *,
+    drift: Iterable[Drift] = (),
+    pending: Pending | str | None = None,
+    older: Iterable[HistoryEntry] = (),
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The report's data (JSON-ready): environments, the grid, drift, what waits, the timeline.
+
+    ``older`` continues the timeline (newest first); at most ``LOOKBACK`` of its
+    entries are read to find the deployment before each environment's oldest
+    one in ``timeline``. ``pending`` is the workflow's answer, or why it failed.
+    """
+    moment = time.time() if now is None else now
+    drifts = list(drift)
+    by_id = {s.environment_id: s for s in status}
+    names = project.environments or {}
+    ids = list(names) + sorted(e for e in by_id if e not in names)
+    return {
+        "project": project.as_reference().to_item(),
+        "generated": datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "environments": [_environment(e, names.get(e, e), by_id.get(e), drifts, moment) for e in ids],
+        "services": project.service_ids,
+        "ecs_services": {k: list(v) for k, v in project.ecs_services.items()},
+        "drift": [d.as_dict() for d in drifts],
+        "pending": pending.as_dict() if pending is not None and not isinstance(pending, str) else None,
+        "pending_error": pending if isinstance(pending, str) else None,
+        "timeline": _timeline(timeline, iter(older), LOOKBACK, moment),
+        "lookback": LOOKBACK,
+    }
+
+
+def gather(
+    ctx: Context, *, limit: int = 20, pin: str = "tag+digest", now: float | None = None
+) -> dict[str, Any]:
+    """Everything the report shows, read from the store, SSM (and ECR for what waits); see ``collect``.
+
+    The timeline is ``history``'s (the ``limit`` newest entries), read from one
+    ``iter_timeline`` that goes on, for at most ``LOOKBACK`` more entries, only
+    as far as finding each environment's previous deployment needs. Whatever
+    ``pending`` refuses with (e.g. an ECR image at the label is gone) is shown
+    in its section; the rest of the page is still written.
+    """
+    from dataclasses import replace
+
+    from tracker.errors import InvalidInputError, TrackerError
+    from tracker.workflows.audit import status, verify
+    from tracker.workflows.history import iter_timeline
+    from tracker.workflows.pending import pending as find_pending
+
+    if limit < 1:
+        raise InvalidInputError("--limit must be at least 1")
+    moment = ctx.clock() if now is None else now
+    environments = status(replace(ctx, clock=lambda: moment))
+    drift = verify(ctx)
+    waiting: Pending | str
+    try:
+        waiting = find_pending(ctx, None, label="latest", pin=pin)
+    except TrackerError as error:
+        waiting = str(error)
+    entries = iter_timeline(ctx, None)
+    window = list(islice(entries, limit))
+    return collect(ctx.project, environments, window, drift=drift, pending=waiting, older=entries, now=moment)
+
+
+# -- shared by the renderers --------------------------------------------------------------------
+def differs(data: dict[str, Any], service: str) -> bool:
+    return len({e["images"][service] for e in data["environments"] if e["images"].get(service)}) > 1
+
+
+def cell_drift(data: dict[str, Any], env: str, service: str) -> list[dict[str, Any]]:
+    return [d for d in data["drift"] if d["environment_id"] == env and d["service_id"] == service]
+
+
+def changes_text(entry: dict[str, Any], lookback: int) -> list[str]:
+    if entry["kind"] != "deployment":
+        return []
+    if entry["changes"] is not None:
+        return [change_text(c) for c in entry["changes"]] or ["no image changed"]
+    if entry["baseline"] == "first":
+        return ["first deployment"]
+    return [f"previous deployment not among the {lookback} entries read further"]
