@@ -31,3 +31,28 @@ def test_the_package_never_looks_for_files_of_this_repository() -> None:
             if marker in text:
                 climbing.append(f"{path.relative_to(PACKAGE.parent)}: {marker}")
     assert climbing == []
+
+
+LONGEST_FILE = 450
+WIDEST_WORKFLOW = 7
+
+
+def test_no_file_in_the_package_is_longer_than_450_lines() -> None:
+    long = [
+        f"{path.relative_to(PACKAGE.parent)} ({count} lines)"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (count := len(path.read_text().splitlines())) > LONGEST_FILE
+    ]
+    assert long == []
+
+
+def test_public_workflow_functions_take_a_request_not_a_dozen_keywords() -> None:
+    wide = []
+    for path in sorted((PACKAGE / "workflows").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                arguments = node.args
+                count = len(arguments.posonlyargs) + len(arguments.args) + len(arguments.kwonlyargs)
+                if count > WIDEST_WORKFLOW:
+                    wide.append(f"{path.name}:{node.lineno} {node.name} ({count} parameters)")
+    assert wide == []
