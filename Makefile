@@ -50,19 +50,23 @@ TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deplo
 	modules/deployed-images modules/deployed-images/examples/basic
 PY_DIRS := tracker scripts tests bench
 
-.PHONY: help setup test lint fmt store publish release plan deploy promote status demo down emulator \
+.PHONY: help setup test test-fast lock docs lint fmt store publish release plan deploy promote status demo down emulator \
 	freeze unfreeze pending \
 	bench bench-smoke report reliability image base-image
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: $(SETUP_DONE) ## Create .venv with the package and dev tools, the offline Terraform config (once; `make -B setup` redoes it).
+setup: $(SETUP_DONE) ## Create .venv from the lock file (exact versions), the offline Terraform config (once; `make -B setup` redoes it).
 
-$(SETUP_DONE): pyproject.toml tests/support/offline_terraform.py tests/support/external_provider.py
+# requirements/dev.lock pins every package (the package's own dependencies and the dev tools) to
+# an exact version and its hashes; `make lock` refreshes it. The package itself is installed
+# editable on top, without dependencies (they are all in the lock).
+LOCK := requirements/dev.lock
+$(SETUP_DONE): pyproject.toml $(LOCK) tests/support/offline_terraform.py tests/support/external_provider.py
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@# Debian's chromium renders the HTML report in tests (needs root or sudo for apt).
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "setup: could not install chromium (needs root); tests/emulator/test_report.py will fail until it is"
@@ -78,6 +82,19 @@ $(SETUP_DONE): pyproject.toml tests/support/offline_terraform.py tests/support/e
 
 test: $(SETUP_DONE) ## Run the whole test suite (starts its own moto server; runs real terraform).
 	$(PY) -m pytest
+
+test-fast: $(SETUP_DONE) ## The fast tier: unit tests only, no emulator and no terraform (seconds).
+	$(PY) -m pytest tests/unit
+
+lock: ## Refresh requirements/dev.lock to the newest versions pyproject.toml allows (pip-tools), then `make -B setup`.
+	@set -e; tools=$$(mktemp -d); trap 'rm -rf "$$tools"' EXIT; \
+	python3 -m venv "$$tools"; "$$tools/bin/pip" install --quiet pip-tools; \
+	"$$tools/bin/pip-compile" --quiet --upgrade --extra dev --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
+	@echo "lock: $(LOCK) refreshed; run \`make -B setup\` to install it"
+
+docs: $(SETUP_DONE) ## Regenerate the modules' README input/output tables from their .tf files.
+	$(PY) scripts/module_docs.py
 
 lint: $(SETUP_DONE) ## ruff, mypy, terraform fmt and validate of every module and root.
 	$(VENV_BIN)/ruff check $(PY_DIRS)
@@ -157,9 +174,12 @@ base-image: $(SETUP_DONE) ## No registry reachable? A Debian base with Python 3.
 
 reliability: $(SETUP_DONE) ## Run the reliability tests and write docs/reliability.md from their results.
 	mkdir -p $(DEMO_DIR)
-	$(PY) -m pytest -q -o junit_family=legacy --junitxml=$(DEMO_DIR)/reliability.xml \
-		tests/unit tests/emulator tests/container tests/terraform/test_modules.py tests/terraform/test_policies.py || true
-	$(PY) scripts/reliability_report.py $(DEMO_DIR)/reliability.xml docs/reliability.md
+	@# The report is written whatever the result, then a failed test fails the target.
+	@status=0; $(PY) -m pytest -q -o junit_family=legacy --junitxml=$(DEMO_DIR)/reliability.xml \
+		tests/unit tests/emulator tests/container tests/terraform/test_modules.py tests/terraform/test_policies.py \
+		|| status=$$?; \
+	$(PY) scripts/reliability_report.py $(DEMO_DIR)/reliability.xml docs/reliability.md || exit $$?; \
+	exit $$status
 
 bench: $(SETUP_DONE) ## Benchmarks against a local moto server (a few minutes): docs/benchmarks.md and .json.
 	$(PY) bench/run.py --out-md docs/benchmarks.md --out-json docs/benchmarks.json
