@@ -8,4 +8,4 @@ need: ``tracker.model`` (project manifest, records, schema),
 described in docs/architecture.md.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

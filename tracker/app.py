@@ -28,15 +28,7 @@ from tracker.settings import Settings
 if TYPE_CHECKING:
     from tracker.model.entries import Person, Release
     from tracker.model.project import Project, ProjectFile
-    from tracker.model.records import (
-        CreatedRelease,
-        DeploymentPlan,
-        DeployResult,
-        Drift,
-        EnvironmentStatus,
-        Freeze,
-        HistoryEntry,
-    )
+    from tracker.model.records import DeploymentPlan, Freeze
     from tracker.model.requests import (
         DeployRequest,
         FreezeRequest,
@@ -46,6 +38,7 @@ if TYPE_CHECKING:
         RollbackRequest,
         UnfreezeRequest,
     )
+    from tracker.model.results import CreatedRelease, DeployResult, Drift, EnvironmentStatus, HistoryEntry
     from tracker.stores.clients import Clients, Target
     from tracker.stores.protocols import Events, Parameters, Registry, TrackingStore
     from tracker.workflows.context import Context
@@ -65,7 +58,7 @@ class Tracker:
         **stores: Any,
     ) -> None:
         self.settings = settings or Settings()
-        self.clock = clock
+        self.clock: Clock = clock
         self._clients = clients
         if project is not None:
             self.__dict__["project"] = project
@@ -175,11 +168,11 @@ class Tracker:
         check_bus(self.settings.event_bus)
         return EventBus(self.clients, self.settings.event_bus)
 
-    @cached_property
+    @property
     def context(self) -> Context:
-        from tracker.workflows.context import Context
-
-        return Context(self.project, self.store, self.parameters, self.registry, self.events, self.clock)
+        """What the workflows work with: this tracker itself (tracker.workflows.context.Context),
+        each part built on first use."""
+        return self
 
     def user_id(self, user: str | None = None) -> str:
         """``user``, else TRACKER_USER, else the AWS caller behind any role (STS)."""

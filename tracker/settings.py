@@ -64,7 +64,7 @@ class Settings:
     latest_releases_index: str | None = None
     latest_deployments_index: str | None = None
     user: str | None = None
-    pin_images: str = "tag+digest"  # tracker.model.images.PIN_MODES
+    pin_images: str = "tag+digest"  # tracker.model.ecr.PIN_MODES
     event_bus: str | None = None  # EventBridge bus name or ARN; None: no events
     interface: str | None = None  # whose words hints use (tracker.errors.INTERFACES)
     origins: tuple[tuple[str, str], ...] = ()  # (setting, where its value came from)

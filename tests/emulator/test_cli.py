@@ -169,7 +169,9 @@ def every_command() -> list[str]:
 
     def walk(group: click.Group, prefix: str) -> list[str]:
         found = []
-        for name, command in sorted(group.commands.items()):
+        context = click.Context(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
             if isinstance(command, click.Group):
                 found += walk(command, f"{prefix}{name} ")
             else:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.support.cli import REGISTRY, Cli
 from tracker.model.entries import DeploymentEntry, EnvironmentRef, Person, short_id
-from tracker.model.records import HistoryEntry
+from tracker.model.results import HistoryEntry
 from tracker.report import LOOKBACK, collect
 from tracker.report.html import render_html
 from tracker.report.markdown import render_markdown

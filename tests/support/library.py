@@ -15,8 +15,8 @@ from tracker.app import Tracker
 from tracker.model.clock import Clock
 from tracker.model.entries import Person, Release
 from tracker.model.project import Project
-from tracker.model.records import DeployResult
 from tracker.model.requests import DeployRequest, PublishRequest, ReleaseRequest
+from tracker.model.results import DeployResult
 from tracker.settings import Settings
 
 RELEASES = "tracker-releases"

@@ -1,4 +1,4 @@
-"""Image references (tracker.model.images) and the ECR lookup's batching (tracker.stores.registry), no AWS.
+"""Image references (tracker.model.ecr, .images) and the ECR lookup's batching (stores.registry), no AWS.
 
 The registry is given a stand-in ECR client that answers DescribeImages the
 way ECR does (one missing image fails the whole call); the emulator tests
@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tracker.errors import AwsError, InvalidInputError
-from tracker.model.images import display, ecr_image, tag_and_digest
+from tracker.model.ecr import ecr_image
+from tracker.model.images import display, tag_and_digest
 from tracker.stores.clients import Clients
 from tracker.stores.registry import DESCRIBE_BATCH, ImageRegistry
 from tracker.workflows.releases import pin_images
@@ -140,7 +141,7 @@ def _digest(n: int) -> str:
 def test_many_images_of_one_repository_are_read_in_batches_of_100() -> None:
     ecr = FakeEcr({"app": {f"t{n}": _digest(n) for n in range(250)}})
     images = {f"s{n}": f"{HOST}/app:t{n}" for n in range(250)}
-    pinned = pin_images(images, registry(ecr))
+    pinned = pin_images(images, registry(ecr), "tag+digest")
     assert pinned == {f"s{n}": f"{HOST}/app:t{n}@{_digest(n)}" for n in range(250)}
     assert [size for _, _, size in ecr.calls] == [100, 100, 50]
     assert {registry for registry, _, _ in ecr.calls} == {"123456789012"}
@@ -156,7 +157,7 @@ def test_every_missing_image_is_named_in_one_error() -> None:
         "gone": f"{HOST}/nothing:v1",
     }
     with pytest.raises(Exception) as raised:
-        pin_images(images, registry(ecr))
+        pin_images(images, registry(ecr), "tag+digest")
     message = str(raised.value)
     assert "service web" not in message and "service api" not in message
     assert "service worker: tag 'v2' is not in ECR repository 'app'" in message
@@ -172,7 +173,7 @@ def test_other_aws_errors_are_not_mistaken_for_a_missing_image() -> None:
             raise _error("AccessDeniedException")
 
     with pytest.raises(AwsError, match="AccessDeniedException"):
-        pin_images({"web": f"{HOST}/app:v1"}, registry(Denied({})))
+        pin_images({"web": f"{HOST}/app:v1"}, registry(Denied({})), "tag+digest")
 
 
 def test_off_asks_nothing_and_a_bad_mode_is_refused() -> None:
@@ -186,4 +187,4 @@ def test_off_asks_nothing_and_a_bad_mode_is_refused() -> None:
     assert pin_images(odd, registry(ecr), "off") == odd
     refused = "^service web: image URI .* is not a valid ECR image reference"
     with pytest.raises(InvalidInputError, match=refused):
-        pin_images(odd, registry(ecr))
+        pin_images(odd, registry(ecr), "tag+digest")

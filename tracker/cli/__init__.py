@@ -1,7 +1,7 @@
 """The ``tracker`` command: a thin layer that parses arguments, calls :class:`tracker.app.Tracker`, prints.
 
-Commands are grouped by concern, each module registering its own on the
-group below: :mod:`.manifests` (projects, init), :mod:`.releases` (publish,
+Commands are grouped by concern, each module holding its own (see
+:data:`COMMANDS`): :mod:`.manifests` (projects, init), :mod:`.releases` (publish,
 images, release ...), :mod:`.deployments` (deploy, promote, rollback, freeze,
 unfreeze), :mod:`.reading` (status, history, pending, diff, verify, repair,
 report) and :mod:`.terraform` (terraform ...). How results read as text is in
@@ -10,16 +10,40 @@ report) and :mod:`.terraform` (terraform ...). How results read as text is in
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
 from tracker.app import Tracker
-from tracker.cli import deployments, manifests, reading, releases, terraform
 from tracker.cli.base import TrackerGroup
 from tracker.errors import set_interface
 from tracker.settings import Settings
 
+# The module of each command. A command's module is imported when the command runs (all of them
+# for --help): `tracker terraform plan`, which `make plan` runs before Terraform, loads only its own.
+COMMANDS = {
+    **dict.fromkeys(("projects", "init"), "manifests"),
+    **dict.fromkeys(("publish", "images", "release"), "releases"),
+    **dict.fromkeys(("deploy", "promote", "rollback", "freeze", "unfreeze"), "deployments"),
+    **dict.fromkeys(("status", "history", "pending", "diff", "verify", "repair", "report"), "reading"),
+    "terraform": "terraform",
+}
 
-@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+class Commands(TrackerGroup):
+    """The top-level group: commands loaded from their modules on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> Any:
+        if name not in COMMANDS:
+            return None
+        return getattr(importlib.import_module(f"tracker.cli.{COMMANDS[name]}"), name)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 # The TRACKER_* variables behind these defaults are read once, by Settings.resolve.
 @click.option(
     "--project-file",
@@ -128,8 +152,3 @@ def _explain(settings: Settings) -> None:
 
 def main() -> None:
     cli(prog_name="tracker")
-
-
-for _module in (manifests, releases, deployments, reading, terraform):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)

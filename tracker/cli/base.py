@@ -16,7 +16,7 @@ import click
 
 from tracker.app import Tracker
 from tracker.errors import TrackerError, exit_with
-from tracker.model.images import PIN_MODES
+from tracker.model.ecr import PIN_MODES
 
 
 def description_limit() -> int:

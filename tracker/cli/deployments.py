@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tracker.app import Tracker
@@ -16,7 +18,14 @@ from tracker.cli.base import (
     emit_json,
     pass_tracker,
 )
-from tracker.model.records import DeployResult
+from tracker.model.results import DeployResult
+
+
+def _deployment_options(function: Any) -> Any:
+    """Why, --force, who and the output format: what every command that deploys takes."""
+    for option in (OUTPUT, USER_NAME, USER, FORCE, DESCRIPTION):
+        function = option(function)
+    return pass_tracker(function)
 
 
 def _report(result: DeployResult, output: str) -> None:
@@ -30,12 +39,7 @@ def _report(result: DeployResult, output: str) -> None:
 @click.command()
 @click.argument("release_id")
 @click.argument("environment_id")
-@DESCRIPTION
-@FORCE
-@USER
-@USER_NAME
-@OUTPUT
-@pass_tracker
+@_deployment_options
 def deploy(
     tracker: Tracker,
     release_id: str,
@@ -73,12 +77,7 @@ def deploy(
 @click.command()
 @click.argument("from_environment")
 @click.argument("to_environment")
-@DESCRIPTION
-@FORCE
-@USER
-@USER_NAME
-@OUTPUT
-@pass_tracker
+@_deployment_options
 def promote(
     tracker: Tracker,
     from_environment: str,
@@ -110,12 +109,7 @@ def promote(
 @click.command()
 @click.argument("environment_id")
 @click.option("--to", "to_release", help="Release to roll back to (id, prefix; default: the previous one).")
-@DESCRIPTION
-@FORCE
-@USER
-@USER_NAME
-@OUTPUT
-@pass_tracker
+@_deployment_options
 def rollback(
     tracker: Tracker,
     environment_id: str,
@@ -229,6 +223,3 @@ def unfreeze(
     )
     render.warnings(tracker.unfreeze(request))
     click.echo(f"{environment_id}: unfrozen")
-
-
-COMMANDS = [deploy, promote, rollback, freeze, unfreeze]

@@ -171,6 +171,3 @@ def init(
         f"wrote {path} ({fmt}): project {project_id} with services {', '.join(shown.services)}"
         + (f"; environments {', '.join(shown.environments)}" if shown.environments else "")
     )
-
-
-COMMANDS = [projects, init]

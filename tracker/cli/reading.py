@@ -238,6 +238,3 @@ def report(tracker: Tracker, fmt: str, out: str | None, limit: int) -> None:
     except OSError as error:
         exit_with(f"cannot write {out}: {error.strerror}", 2)
     click.echo(f"wrote {out}")
-
-
-COMMANDS = [status, history, pending, diff, verify, repair, report]

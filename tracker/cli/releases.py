@@ -185,6 +185,3 @@ def release_list(tracker: Tracker, limit: int, output: str) -> None:
         deployed = sorted({entry.environment.id for entry in r.deployments})
         where = f"  deployed: {', '.join(deployed)}" if deployed else ""
         click.echo(f"{r.release_id}  {iso8601(r.created_at)}  {r.description}{where}")
-
-
-COMMANDS = [publish, images, release]

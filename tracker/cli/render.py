@@ -15,7 +15,7 @@ from tracker.errors import warn
 if TYPE_CHECKING:
     from tracker.model.entries import DeploymentEntry, Release
     from tracker.model.project import Project
-    from tracker.model.records import DeployResult, Drift, EnvironmentStatus, HistoryEntry
+    from tracker.model.results import DeployResult, Drift, EnvironmentStatus, HistoryEntry
     from tracker.workflows.pending import Pending
 
 

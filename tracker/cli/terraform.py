@@ -172,6 +172,3 @@ def terraform_record() -> None:
     from tracker.terraform.programs import record_main
 
     record_main()
-
-
-COMMANDS = [terraform]

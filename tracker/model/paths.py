@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+# The default label CI publishes to, and the release ref that names a project's newest release.
+LATEST = "latest"
+
 
 def images_path(project_id: str, label: str) -> str:
     """The folder of a label's images: ``/{project}/images/{label}``."""

@@ -32,7 +32,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import (
     ProjectManifestError,
@@ -41,7 +41,9 @@ from tracker.errors import (
 )
 from tracker.model import schema
 from tracker.model.entries import EnvironmentRef, ProjectRef
-from tracker.model.windows import Window, parse_windows
+
+if TYPE_CHECKING:
+    from tracker.model.windows import Window
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
 
@@ -302,7 +304,7 @@ def _rfc_project(document: Any, source: str) -> Project:
     windows: dict[str, tuple[Window, ...]] = {}
     if "environments" in document:
         environments = _unique(source, "environment", document["environments"])
-        windows = _windows(f"{source} is invalid: environments", document["environments"])
+        windows = windows_of(f"{source} is invalid: environments", document["environments"])
     return Project(
         id=header["id"],
         name=header["name"],
@@ -315,8 +317,12 @@ def _rfc_project(document: Any, source: str) -> Project:
     )
 
 
-def _windows(where: str, entries: list[dict[str, Any]]) -> dict[str, tuple[Window, ...]]:
-    """Each environment's parsed windows, for those declaring any."""
+def windows_of(where: str, entries: list[dict[str, Any]]) -> dict[str, tuple[Window, ...]]:
+    """Each environment's parsed windows, for those declaring any (dateutil only imported then)."""
+    if not any(entry.get("windows") for entry in entries):
+        return {}
+    from tracker.model.windows import parse_windows
+
     return {
         entry["id"]: parse_windows(entry["windows"], f"{where}[{position}]")
         for position, entry in enumerate(entries)

@@ -1,16 +1,17 @@
-"""What the workflows return and the stores keep beside releases: rows, freezes, plans, results.
+"""What the stores keep beside releases and what a deployment plan is: rows, freezes, plans, reads.
 
-Typed dataclasses rather than dicts, so the CLI, the Terraform programs and the
-report read fields; ``as_dict()`` gives the JSON the CLI prints. The release
-manifest and its deployment entries are in :mod:`tracker.model.entries`.
+Typed dataclasses rather than dicts. The release manifest and its deployment
+entries are in :mod:`tracker.model.entries`; what the workflows return to
+people (deploy results, history, status, drift) in :mod:`tracker.model.results`.
+Kept apart so that the plan Terraform runs on every plan loads only these.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from tracker.model.entries import DeploymentEntry, EnvironmentRef, Person, Record, Release
+from tracker.model.entries import EnvironmentRef, Person, Record, Release
 
 
 @dataclass
@@ -182,125 +183,9 @@ class DeploymentPlan:
 
 
 @dataclass
-class DeployResult:
-    release: Release
-    environment_id: str
-    recorded: bool  # False: the environment already ran this release; only SSM was converged
-    superseded_by: str | None = None  # a later deployment won the environment meanwhile
-    entry: DeploymentEntry | None = None  # the manifest entry recorded (None: nothing recorded)
-    warnings: list[str] = field(default_factory=list)  # e.g. an event that was not sent
+class Snapshot:
+    """What one read of the tracking store returns: a release (None if absent or not asked), rows, a state."""
 
-    @property
-    def images(self) -> dict[str, str]:
-        return self.release.images
-
-    @property
-    def forced(self) -> str | None:
-        """What the deployment was forced through (a freeze, a window), if anything."""
-        return self.entry.forced if self.entry else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "release_id": self.release.release_id,
-            "environment_id": self.environment_id,
-            "recorded": self.recorded,
-            "superseded_by": self.superseded_by,
-            "forced": self.forced,
-            "images": self.images,
-            "entry": self.entry.to_json() if self.entry else None,
-        }
-
-
-@dataclass
-class CreatedRelease:
-    release: Release
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class HistoryEntry:
-    """One line of ``history``: a deployment (its manifest entry) or a freeze or unfreeze.
-
-    For a freeze or unfreeze (``kind``), ``release_id`` is "" and ``entry``
-    carries who, when and why in the same shape as a deployment's.
-    """
-
-    kind: str  # "deployment", "freeze" or "unfreeze"
-    release_id: str
-    entry: DeploymentEntry
-    images: dict[str, str] = field(default_factory=dict)
-    until: str | None = None  # a freeze's end
-
-    @property
-    def environment(self) -> EnvironmentRef:
-        return self.entry.environment
-
-    @property
-    def date_requested(self) -> str:
-        return self.entry.date_requested
-
-    @property
-    def requested_by(self) -> Person:
-        return self.entry.requested_by
-
-    @property
-    def description(self) -> str:
-        return self.entry.description
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON ``history`` prints: the entry's fields (every one, null when unset) and the rest."""
-        return {
-            "kind": self.kind,
-            "release_id": self.release_id,
-            **self.entry.to_json(),
-            "images": self.images,
-            "until": self.until,
-        }
-
-
-@dataclass
-class EnvironmentStatus:
-    """What an environment runs now (release_id None: nothing yet), and whether it takes deployments."""
-
-    environment_id: str
-    release_id: str | None
-    images: dict[str, str]
-    deployed_at: float | None
-    freeze: Freeze | None = None
-    closed: str | None = None  # a deployment window closes it now: which, and when it opens
-    last: DeploymentEntry | None = None  # the manifest entry of its current deployment
-
-    def as_dict(self) -> dict[str, Any]:
-        from tracker.model.clock import iso8601
-
-        last = self.last.to_json() if self.last else {}
-        return {
-            "release_id": self.release_id,
-            "images": self.images,
-            "deployed_at": iso8601(self.deployed_at) if self.deployed_at else None,
-            "requested_by": last.get("requested_by"),
-            "description": last.get("description"),
-            "forced": last.get("forced"),
-            "last": last or None,
-            "freeze": self.freeze.as_dict() if self.freeze else None,
-            "closed": self.closed,
-        }
-
-
-@dataclass
-class Drift:
-    """A disagreement between the deployments table, a release manifest and SSM."""
-
-    environment_id: str
-    service_id: str | None
-    problem: str
-    recorded: str | None = None  # image per the deployments table's release
-    in_ssm: str | None = None
-    event: dict[str, Any] | None = None  # an event EventBridge did not take: {detail_type, detail, error}
-
-    def __str__(self) -> str:
-        where = f"{self.environment_id}/{self.service_id}" if self.service_id else self.environment_id
-        return f"{where}: {self.problem}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(asdict(self), message=str(self))
+    release: Release | None = None
+    rows: dict[str, DeploymentRow] = field(default_factory=dict)
+    state: EnvironmentState | None = None

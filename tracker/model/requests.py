@@ -2,7 +2,9 @@
 
 The CLI, the Terraform programs, scripts and benchmarks build these and hand
 them to :class:`tracker.app.Tracker` (or the workflow functions). ``check()``
-refuses bad input before anything is read or written (exit 2).
+refuses bad input before anything is read or written (exit 2). They are plain
+(neither frozen nor compared): Terraform's plan builds one on every run, and
+each dataclass option costs import time there (docs/benchmarks.md, section 3).
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from dataclasses import dataclass
 
 from tracker.errors import InvalidInputError
 from tracker.model.entries import Person
-
-LATEST = "latest"
+from tracker.model.paths import LATEST
 
 
 def check_description(description: str, what: str = "description") -> str:
@@ -29,7 +30,7 @@ def check_force(force: bool, description: str) -> None:
         raise InvalidInputError(phrase("force-needs-description"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class PlanRequest:
     """What a deployment plan is asked: ``release`` (an id, a unique prefix, ``latest``) or what
     ``from_environment`` runs, to ``environment_id``; with neither, what the environment runs now.
@@ -47,7 +48,7 @@ class PlanRequest:
             raise InvalidInputError("give a release or an environment to promote from, not both")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class DeployRequest(PlanRequest):
     """Deploy (or promote: ``from_environment``): a plan request, and who asks and why.
 
@@ -65,7 +66,7 @@ class DeployRequest(PlanRequest):
         check_force(self.force, self.description)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RollbackRequest:
     """Deploy what ran in the environment before (or ``to_release``), marked as a rollback."""
 
@@ -80,7 +81,7 @@ class RollbackRequest:
         check_force(self.force, self.description)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class ReleaseRequest:
     """Snapshot a label into a new release (with ``from_release``: only ``services`` from the label)."""
 
@@ -90,11 +91,11 @@ class ReleaseRequest:
     from_release: str | None = None
     services: tuple[str, ...] = ()
     allow_duplicate: bool = False
-    pin: str = "tag+digest"  # tracker.model.images.PIN_MODES
+    pin: str = "tag+digest"  # tracker.model.ecr.PIN_MODES
 
     def check(self) -> None:
         from tracker.model import schema
-        from tracker.model.images import check_pin_mode
+        from tracker.model.ecr import check_pin_mode
 
         schema.check_id("label", self.label)
         check_description(self.description)
@@ -103,7 +104,7 @@ class ReleaseRequest:
             raise InvalidInputError("--service needs --from-release (the release to take the rest from)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class PublishRequest:
     """Point ``label`` of a service at an image."""
 
@@ -114,7 +115,7 @@ class PublishRequest:
     pin: str = "tag+digest"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class FreezeRequest:
     environment_id: str
     requested_by: Person
@@ -122,7 +123,7 @@ class FreezeRequest:
     until: str | None = None  # ISO 8601; None: until unfrozen
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class UnfreezeRequest:
     environment_id: str
     requested_by: Person

@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.errors import InvalidInputError, ProjectManifestError
 from tracker.model import schema
-from tracker.model.project import Project, ProjectFile, _windows, check_role_account
+from tracker.model.project import Project, ProjectFile, check_role_account, windows_of
 
 # weco-deploy keys the tracker accepts and does not act on, and what each one means here.
 # Any other unknown key is accepted too (weco-deploy ignored them) but warned about: it may be a typo.
@@ -104,7 +104,7 @@ class _Reader:
             region=region or other,
             ecs_services=ecs,
             unused=unused,
-            windows=_windows(
+            windows=windows_of(
                 f"{self.source} is invalid: {pid}.environments", config.get("environments") or []
             ),
         )

@@ -21,7 +21,8 @@ from tracker.model.clock import epoch, iso8601
 from tracker.model.entries import DeploymentEntry
 from tracker.model.images import display, tag_and_digest
 from tracker.model.project import Project
-from tracker.model.records import Drift, EnvironmentStatus, HistoryEntry, compare_images
+from tracker.model.records import compare_images
+from tracker.model.results import Drift, EnvironmentStatus, HistoryEntry
 
 if TYPE_CHECKING:
     from tracker.workflows.context import Context
@@ -176,8 +177,6 @@ def gather(
     ``pending`` refuses with (e.g. an ECR image at the label is gone) is shown
     in its section; the rest of the page is still written.
     """
-    from dataclasses import replace
-
     from tracker.errors import InvalidInputError, TrackerError
     from tracker.workflows.audit import status, verify
     from tracker.workflows.history import iter_timeline
@@ -186,7 +185,7 @@ def gather(
     if limit < 1:
         raise InvalidInputError("--limit must be at least 1")
     moment = ctx.clock() if now is None else now
-    environments = status(replace(ctx, clock=lambda: moment))
+    environments = status(ctx, at=moment)
     drift = verify(ctx)
     waiting: Pending | str
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -40,16 +39,6 @@ Item = dict[str, Any]
 
 
 # -- DynamoDB's types ---------------------------------------------------------------------
-def _to_plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_plain(v) for v in value]
-    return value
-
-
 def _to_dynamo(value: Any) -> Any:
     """Floats as Decimal (boto3 refuses floats); times are millisecond-rounded, so str() is exact."""
     if isinstance(value, float):
@@ -73,11 +62,31 @@ def attribute(value: Any) -> Any:
     return serialize({"v": value})["v"]
 
 
-def deserialize(item: Item) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
+def _plain(value: dict[str, Any]) -> Any:
+    """One attribute value in DynamoDB's typed form as plain Python (numbers as int or float)."""
+    ((kind, data),) = value.items()
+    if kind == "S" or kind == "B":
+        return data
+    if kind == "N":
+        number = Decimal(data)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "M":
+        return {k: _plain(v) for k, v in data.items()}
+    if kind == "L":
+        return [_plain(v) for v in data]
+    if kind == "BOOL":
+        return bool(data)
+    if kind == "NULL":
+        return None
+    if kind == "NS":
+        return {_plain({"N": n}) for n in data}
+    return set(data)  # SS, BS
 
-    deserializer = TypeDeserializer()
-    return {k: _to_plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+def deserialize(item: Item) -> dict[str, Any]:
+    """An item as plain Python. Not boto3's TypeDeserializer: it yields Decimals (turned into
+    numbers again here anyway) and its import costs the plan program a millisecond."""
+    return {k: _plain(v) for k, v in item.items()}
 
 
 def item_size(value: Any) -> int:
@@ -115,21 +124,29 @@ def _missing_index(error: AwsError) -> bool:
     )
 
 
-@dataclass
 class Tables:
-    """The tables and indexes in use (settings); index names None: the default, else by key schema."""
+    """The tables and indexes in use (settings); index names None: the default, else by key schema.
 
-    releases: str = DEFAULT_RELEASES_TABLE
-    deployments: str = DEFAULT_DEPLOYMENTS_TABLE
-    indexes: dict[str, str | None] = field(default_factory=dict)
+    Plain classes here and below, not dataclasses: Terraform's plan program builds
+    them on every run, and generating a dataclass costs import time.
+    """
+
+    def __init__(
+        self,
+        releases: str = DEFAULT_RELEASES_TABLE,
+        deployments: str = DEFAULT_DEPLOYMENTS_TABLE,
+        indexes: dict[str, str | None] | None = None,
+    ) -> None:
+        self.releases, self.deployments = releases, deployments
+        self.indexes: dict[str, str | None] = dict(indexes or {})
 
 
-@dataclass
 class Dynamo:
     """DynamoDB calls for the tracking tables, errors translated."""
 
-    clients: Clients
-    tables: Tables = field(default_factory=Tables)
+    def __init__(self, clients: Clients, tables: Tables | None = None) -> None:
+        self.clients = clients
+        self.tables = tables or Tables()
 
     @property
     def client(self) -> DynamoDBClient:

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tracker.errors import AwsError
@@ -56,11 +55,11 @@ def state_from_item(item: Item) -> EnvironmentState:
     )
 
 
-@dataclass
 class EnvironmentTable:
     """Rows and state items of the deployments table."""
 
-    db: Dynamo
+    def __init__(self, db: Dynamo) -> None:
+        self.db = db
 
     @property
     def name(self) -> str:

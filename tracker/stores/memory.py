@@ -18,9 +18,8 @@ from typing import Any
 
 from tracker.errors import AwsError, WriteRefused
 from tracker.model.entries import Release
-from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry
+from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, Snapshot
 from tracker.stores.dynamo import check_size
-from tracker.stores.protocols import Snapshot
 from tracker.stores.releases import newest_first
 from tracker.stores.transaction import ENTRY, NOT_FROZEN, ROW, DeploymentWrite
 

@@ -16,14 +16,13 @@ lets a workflow's rules be tested in milliseconds.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tracker.model.entries import Release
-from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry
+from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, Snapshot
 
 if TYPE_CHECKING:
-    from tracker.model.images import EcrImage
+    from tracker.model.ecr import EcrImage
     from tracker.stores.transaction import DeploymentWrite
 
 
@@ -60,15 +59,6 @@ class Environments(Protocol):
     def add_undelivered(self, project_id: str, environment_id: str, event: dict[str, Any]) -> None: ...
 
     def drop_undelivered(self, project_id: str, environment_id: str, count: int) -> None: ...
-
-
-@dataclass
-class Snapshot:
-    """What one read returns: a release (None if absent or not asked), environments' rows and a state."""
-
-    release: Release | None = None
-    rows: dict[str, DeploymentRow] = field(default_factory=dict)
-    state: EnvironmentState | None = None
 
 
 class TrackingStore(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.errors import AwsError
-from tracker.model.images import EcrImage
+from tracker.model.ecr import EcrImage
 from tracker.stores.clients import Clients, call
 
 DESCRIBE_BATCH = 100  # DescribeImages takes at most 100 image ids

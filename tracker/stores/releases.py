@@ -12,7 +12,6 @@ their keys: ``project_id``/``created_at`` (latest releases) and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from tracker.model.entries import Release
@@ -53,11 +52,11 @@ def release_key(release_id: str) -> Item:
     return {"release_id": {"S": release_id}}
 
 
-@dataclass
 class ReleaseTable:
     """Releases by id, and the project's releases newest first through the GSIs."""
 
-    db: Dynamo
+    def __init__(self, db: Dynamo) -> None:
+        self.db = db
 
     @property
     def name(self) -> str:
@@ -109,25 +108,23 @@ class ReleaseTable:
 
     def newest(self, project_id: str, page_size: int = 25) -> Iterator[Release]:
         """The project's releases, newest created first (ties: descending id)."""
-        found = self._by_index(
-            LATEST_RELEASES,
-            KeyConditionExpression="project_id = :p",
-            ExpressionAttributeValues={":p": {"S": project_id}},
-            ScanIndexForward=False,
-            PaginationConfig={"PageSize": page_size},
-        )
-        return newest_first(found, lambda r: r.created_at)
+        return self._newest_by(LATEST_RELEASES, project_id, page_size, lambda r: r.created_at)
 
     def recently_deployed(self, project_id: str, page_size: int = 25) -> Iterator[Release]:
         """The project's deployed releases, most recently deployed first (ties: descending id)."""
+        return self._newest_by(LATEST_DEPLOYMENTS, project_id, page_size, lambda r: r.deployed_at)
+
+    def _newest_by(
+        self, index: str, project_id: str, page_size: int, time_of: Callable[[Release], float | None]
+    ) -> Iterator[Release]:
         found = self._by_index(
-            LATEST_DEPLOYMENTS,
+            index,
             KeyConditionExpression="project_id = :p",
             ExpressionAttributeValues={":p": {"S": project_id}},
             ScanIndexForward=False,
             PaginationConfig={"PageSize": page_size},
         )
-        return newest_first(found, lambda r: r.deployed_at)
+        return newest_first(found, time_of)
 
     def with_prefix(self, project_id: str, prefix: str) -> list[Release]:
         """The project's releases whose uuid (the id after ``project:``) starts with ``prefix``,

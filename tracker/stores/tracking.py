@@ -10,9 +10,9 @@ workflows' to say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tracker.model.records import DeploymentRow
+from tracker.model.records import DeploymentRow, EnvironmentState, Snapshot
 from tracker.stores.clients import Clients
 from tracker.stores.dynamo import Dynamo, Tables, check_size
 from tracker.stores.environments import (
@@ -23,22 +23,19 @@ from tracker.stores.environments import (
     state_from_item,
     state_key,
 )
-from tracker.stores.protocols import Snapshot
 from tracker.stores.releases import ReleaseTable, release_from_item, release_key
-from tracker.stores.transaction import DeploymentWrite, parts
+
+if TYPE_CHECKING:
+    from tracker.stores.transaction import DeploymentWrite
 
 
-@dataclass
 class DynamoTrackingStore:
     """The releases and deployments tables of RFC 013."""
 
-    db: Dynamo
-    releases: ReleaseTable = field(init=False)
-    environments: EnvironmentTable = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.releases = ReleaseTable(self.db)
-        self.environments = EnvironmentTable(self.db)
+    def __init__(self, db: Dynamo) -> None:
+        self.db = db
+        self.releases = ReleaseTable(db)
+        self.environments = EnvironmentTable(db)
 
     @classmethod
     def build(cls, clients: Clients, tables: Tables | None = None) -> DynamoTrackingStore:
@@ -70,13 +67,13 @@ class DynamoTrackingStore:
                     row = row_from_item(item)
                     found.rows[row.environment_id] = row
         if state_of is not None and found.state is None:
-            from tracker.model.records import EnvironmentState
-
             found.state = EnvironmentState(state_of)
         return found
 
     def record(self, write: DeploymentWrite) -> DeploymentRow:
         """One TransactWriteItems (see tracker.stores.transaction); WriteRefused names the parts refused."""
+        from tracker.stores.transaction import parts
+
         check_size(write.grown().as_row())
         self.db.transact(parts(self.db, write), "recording the deployment")
         return write.row

@@ -8,12 +8,14 @@ repair`` to send again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import AwsError, TrackerError
 from tracker.model.entries import EnvironmentRef
 from tracker.model.records import FreezeLogEntry
-from tracker.workflows.context import Context
+
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
 
 
 def send(ctx: Context, detail_type: str, detail: dict[str, Any]) -> list[str]:

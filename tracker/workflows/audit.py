@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import InvalidInputError, ReleaseNotFoundError
 from tracker.model import schema
 from tracker.model.entries import Release
 from tracker.model.paths import deployment_parameter, deployments_path, split_deployment_parameter
-from tracker.model.records import Drift, EnvironmentStatus
-from tracker.workflows.context import Context
+from tracker.model.results import Drift, EnvironmentStatus
 from tracker.workflows.deployments import converge_parameters, current_row
 from tracker.workflows.gate import closed_now
 from tracker.workflows.releases import require_release, resolve_release
 
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
 
-def status(ctx: Context) -> list[EnvironmentStatus]:
+
+def status(ctx: Context, at: float | None = None) -> list[EnvironmentStatus]:
     """Per environment (sorted by id): the release it runs, its images, when, and whether it is frozen.
 
     One Query of the deployments table (rows and freezes together) and one
     BatchGetItem of the releases. An environment that is frozen, or closed by a
-    deployment window, is listed even when nothing is deployed to it.
+    deployment window, is listed even when nothing is deployed to it. ``at``:
+    the time to judge freezes and windows at (default: the context's clock).
     """
-    project, moment = ctx.project, ctx.clock()
+    project, moment = ctx.project, ctx.clock() if at is None else at
     rows, states = ctx.store.environments.all(project.id)
     found = ctx.store.releases.get_many([r.release_id for r in rows])
     by_id = {row.environment_id: row for row in rows}
@@ -156,6 +159,7 @@ def repair(ctx: Context, environment_id: str | None = None, *, user_id: str) -> 
     forgotten once all of an environment's went through (at least once: a
     subscriber may see one twice).
     """
+    _ = ctx.events  # built (a malformed bus refused) before anything is written
     drifts = verify(ctx, environment_id)
     repaired: list[Drift] = []
     for env in sorted({d.environment_id for d in drifts if d.recorded is not None}):

@@ -1,28 +1,39 @@
 """What every workflow works with: the project, its stores and the clock.
 
-Built once by :class:`tracker.app.Tracker` (from settings, over AWS) or by a
-test (over the in-memory stores); the workflows take it and a request object.
-It holds stores, not workflows, and no client of its own.
+A protocol, so that whoever provides it may build each part on first use:
+:class:`tracker.app.Tracker` is the implementation (over AWS from settings,
+or over the in-memory stores), and Terraform's plan program, which needs only
+the tracking store, never builds the SSM or ECR ones. The workflows take a
+context and a request object; the context holds stores, not workflows.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from tracker.model.clock import Clock
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from tracker.model.clock import Clock
     from tracker.model.project import Project
     from tracker.stores.protocols import Events, Parameters, Registry, TrackingStore
 
 
-@dataclass
-class Context:
-    project: Project
-    store: TrackingStore
-    parameters: Parameters
-    registry: Registry | None = None  # ECR lookups; None: ECR images cannot be pinned or checked
-    events: Events | None = None  # EventBridge; None: no events are sent
-    clock: Clock = time.time
+class Context(Protocol):
+    @property
+    def project(self) -> Project: ...
+
+    @property
+    def store(self) -> TrackingStore: ...
+
+    @property
+    def parameters(self) -> Parameters: ...
+
+    @property
+    def registry(self) -> Registry | None:
+        """ECR lookups; None: ECR images cannot be pinned or checked."""
+
+    @property
+    def events(self) -> Events | None:
+        """EventBridge; None: no events are sent."""
+
+    @property
+    def clock(self) -> Clock: ...

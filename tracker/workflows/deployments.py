@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import TYPE_CHECKING
 
 from tracker.errors import (
     ConcurrentDeploymentError,
@@ -46,14 +47,16 @@ from tracker.model import schema
 from tracker.model.clock import iso8601, now
 from tracker.model.entries import DeploymentEntry, Release
 from tracker.model.paths import deployment_parameter
-from tracker.model.records import DeploymentPlan, DeploymentRow, DeployResult
-from tracker.model.requests import DeployRequest, PlanRequest, RollbackRequest
-from tracker.stores.protocols import Snapshot
-from tracker.stores.transaction import ENTRY, NOT_FROZEN, ROW, DeploymentWrite
-from tracker.workflows.announce import send
-from tracker.workflows.context import Context
+from tracker.model.records import DeploymentPlan, DeploymentRow, Snapshot
 from tracker.workflows.gate import gate
 from tracker.workflows.releases import find_release, require_release, resolve_release
+
+if TYPE_CHECKING:
+    # Only deploying needs these (the plan Terraform runs on every plan loads none of them).
+    from tracker.model.requests import DeployRequest, PlanRequest, RollbackRequest
+    from tracker.model.results import DeployResult
+    from tracker.stores.transaction import DeploymentWrite
+    from tracker.workflows.context import Context
 
 CONVERGE_ROUNDS = 10
 RELEASE_BUSY_ROUNDS = 20  # parallel deployments of one release: each round, at least one records
@@ -127,9 +130,12 @@ def deploy(ctx: Context, request: DeployRequest) -> DeployResult:
     SSM writes. SSM: one PutParameter per service, a few concurrently. With
     events, one PutEvents after SSM is written.
     """
+    from tracker.model.results import DeployResult
+
     request.check()
     if request.release is None and request.from_environment is None:
         raise InvalidInputError("deploy needs a release (or an environment to promote from)")
+    _ = ctx.events  # built (a malformed bus refused) before anything is written
     plan, token, entry = _plan_and_record(ctx, request)
     assert plan.release is not None
     try:
@@ -168,6 +174,8 @@ def _record(
     ctx: Context, plan: DeploymentPlan, request: DeployRequest
 ) -> tuple[tuple[str, int], DeploymentEntry]:
     """Append the deployment entry and move the environment's row, in one transaction."""
+    from tracker.stores.transaction import DeploymentWrite
+
     release = plan.release
     assert release is not None
     entry = DeploymentEntry(
@@ -191,6 +199,8 @@ def _record(
 
 def _refusal(ctx: Context, refused: WriteRefused, write: DeploymentWrite) -> TrackerError:
     """What a refused deployment write means, as one of the library's errors."""
+    from tracker.stores.transaction import ENTRY, NOT_FROZEN, ROW
+
     env, release_id = write.environment_id, write.release.release_id
     if NOT_FROZEN in refused.failed:
         freeze = ctx.store.environments.state(ctx.project.id, env).active_freeze(write.at)
@@ -222,6 +232,8 @@ def _refusal(ctx: Context, refused: WriteRefused, write: DeploymentWrite) -> Tra
 
 def _announce(ctx: Context, plan: DeploymentPlan, entry: DeploymentEntry | None) -> list[str]:
     """The Deployment event of a recorded deployment (none when nothing was recorded)."""
+    from tracker.workflows.announce import send
+
     if ctx.events is None or entry is None or plan.release is None:
         return []
     detail = {
@@ -308,6 +320,8 @@ def rollback(ctx: Context, request: RollbackRequest) -> DeployResult:
         )
     if target == row.release_id:
         raise NothingToRollBackError(f"environment '{env}' already runs release '{target}'")
+    from tracker.model.requests import DeployRequest
+
     note = f"rollback of {env} from {row.release_id} to {target}"
     described = f"{note}: {request.description}" if request.description else note
     deployment = DeployRequest(

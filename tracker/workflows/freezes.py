@@ -9,13 +9,17 @@ unless forced.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tracker.errors import InvalidInputError, NotFrozenError
 from tracker.model import schema
 from tracker.model.clock import epoch, iso8601, now
 from tracker.model.records import Freeze, FreezeLogEntry
 from tracker.model.requests import FreezeRequest, UnfreezeRequest, check_description
 from tracker.workflows.announce import notify
-from tracker.workflows.context import Context
+
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
 
 
 def parse_until(until: str, moment: float) -> str:
@@ -34,6 +38,7 @@ def parse_until(until: str, moment: float) -> str:
 def freeze(ctx: Context, request: FreezeRequest) -> tuple[Freeze, list[str]]:
     """Freeze an environment (again: the new reason and end replace the old); returns it and warnings."""
     environment = ctx.project.environment(request.environment_id)
+    _ = ctx.events  # built (a malformed bus refused) before anything is written
     reason = request.reason.strip()
     schema.check_text("--reason", reason, schema.limit("description"), required=True)
     at = now(ctx.clock)
@@ -49,6 +54,7 @@ def unfreeze(ctx: Context, request: UnfreezeRequest) -> list[str]:
     """Lift an environment's freeze (NotFrozenError, nothing written, if there is none); returns warnings."""
     environment = ctx.project.environment(request.environment_id)
     check_description(request.description)
+    _ = ctx.events  # built (a malformed bus refused) before anything is written
     logged = FreezeLogEntry("unfreeze", iso8601(now(ctx.clock)), request.requested_by, request.description)
     if not ctx.store.environments.set_freeze(ctx.project.id, environment.id, None, logged):
         raise NotFrozenError(f"environment '{environment.id}' is not frozen; nothing was written")

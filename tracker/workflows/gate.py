@@ -16,11 +16,14 @@ entry says what it went through.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tracker.errors import EnvironmentClosedError, EnvironmentFrozenError
 from tracker.model.project import Project
 from tracker.model.records import EnvironmentState, Freeze
-from tracker.model.windows import Closure, closure
+
+if TYPE_CHECKING:
+    from tracker.model.windows import Closure
 
 
 def closed_now(project: Project, environment_id: str, moment: float) -> Closure | None:
@@ -28,6 +31,8 @@ def closed_now(project: Project, environment_id: str, moment: float) -> Closure 
     windows = project.windows.get(environment_id)
     if not windows:
         return None
+    from tracker.model.windows import closure
+
     return closure(windows, datetime.fromtimestamp(moment, UTC))
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from tracker.errors import InvalidInputError
 from tracker.model import schema
 from tracker.model.entries import DeploymentEntry, Release
 from tracker.model.project import Project
-from tracker.model.records import EnvironmentState, HistoryEntry
-from tracker.workflows.context import Context
+from tracker.model.records import EnvironmentState
+from tracker.model.results import HistoryEntry
+
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
 
 # An entry waiting to be yielded: (time, release id, position in its manifest) orders
 # it -- newest first, true ties by release id then position, never by chance.

@@ -14,12 +14,14 @@ releases (one BatchGetItem); with ECR images, one DescribeImages per repository.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tracker.model.images import DEFAULT_PIN, ecr_image
+from tracker.model.ecr import DEFAULT_PIN, ecr_image
 from tracker.model.requests import LATEST
-from tracker.workflows.context import Context
 from tracker.workflows.releases import label_images, newest_or_none, pin_images
+
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from tracker.errors import (
     AmbiguousReleaseError,
@@ -29,13 +30,16 @@ from tracker.errors import (
 from tracker.model import schema
 from tracker.model.clock import iso8601, now
 from tracker.model.entries import Release, new_release_id
-from tracker.model.images import DEFAULT_PIN, EcrImage, check_pin_mode, ecr_image
-from tracker.model.paths import image_parameter, images_path
+from tracker.model.paths import LATEST, image_parameter, images_path
 from tracker.model.project import Project
-from tracker.model.records import CreatedRelease
-from tracker.model.requests import LATEST, PublishRequest, ReleaseRequest
-from tracker.stores.protocols import Parameters, Registry, Snapshot
-from tracker.workflows.context import Context
+from tracker.model.records import Snapshot
+
+if TYPE_CHECKING:
+    from tracker.model.ecr import EcrImage
+    from tracker.model.requests import PublishRequest, ReleaseRequest
+    from tracker.model.results import CreatedRelease
+    from tracker.stores.protocols import Parameters, Registry
+    from tracker.workflows.context import Context
 
 PREFIX_MIN = 8
 CANDIDATES_SHOWN = 5
@@ -63,14 +67,16 @@ def publish_image(ctx: Context, request: PublishRequest) -> str:
     return name
 
 
-def pin_images(images: dict[str, str], registry: Registry | None, pin: str = DEFAULT_PIN) -> dict[str, str]:
-    """The images with every ECR tag pinned to the digest it names now (see tracker.model.images).
+def pin_images(images: dict[str, str], registry: Registry | None, pin: str) -> dict[str, str]:
+    """The images with every ECR tag pinned to the digest it names now (see tracker.model.ecr).
 
     Other URIs, URIs that already carry a digest (checked to exist; mode
     ``digest`` drops their tag) and every URI with ``pin`` ``off`` (not even
     parsed: ECR is not asked) stay as they are. Refuses with one line naming
     each service whose tag, digest or repository does not exist.
     """
+    from tracker.model.ecr import check_pin_mode
+
     if check_pin_mode(pin) == "off":
         return dict(images)
     refs = {service: _ecr_image(service, uri) for service, uri in images.items()}
@@ -87,6 +93,8 @@ def pin_images(images: dict[str, str], registry: Registry | None, pin: str = DEF
 
 
 def _ecr_image(service_id: str, uri: str) -> EcrImage | None:
+    from tracker.model.ecr import ecr_image
+
     try:
         return ecr_image(uri)
     except InvalidInputError as error:
@@ -156,6 +164,8 @@ def create_release(ctx: Context, request: ReleaseRequest) -> CreatedRelease:
             f"the latest-releases index does not list release '{release.release_id}' yet; "
             "deploy it by its id rather than as 'latest'"
         )
+    from tracker.model.results import CreatedRelease
+
     return CreatedRelease(release, warnings)
 
 
