@@ -9,18 +9,22 @@ the CLI, whose ``resolve`` command calls the same function.
 The program also switches off the cyclic garbage collector for its short
 life (well under a second, a few MB): with the tracker's modules loaded,
 collections triggered while botocore loads its service models cost about
-35 ms, a tenth of the whole run (measured, docs/benchmarks.md). And once its
-answer is written and flushed it leaves at once (``os._exit``), skipping the
-interpreter's teardown: with boto3 loaded, tearing down its modules and
-objects takes tens of milliseconds that Terraform would otherwise wait for on
-every plan. Nothing is left to do by then (no threads, files or handlers);
-an error exits the ordinary way.
+35 ms, a tenth of the whole run (measured, docs/benchmarks.md).
+
+Every command, once its output is written and flushed, leaves at once
+(``os._exit``), skipping the interpreter's teardown: with boto3 loaded,
+tearing down its modules and objects takes tens of milliseconds that a user,
+a pipeline or Terraform (on every plan) would otherwise wait for. Nothing is
+left to do by then: thread pools are joined, files closed, python-terraform's
+var files removed when Terraform returns. An unexpected exception still
+exits the ordinary way, with its traceback.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 
 def main() -> None:
@@ -31,12 +35,26 @@ def main() -> None:
         from tracker.terraform.programs import resolve_main
 
         resolve_main()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        _leave(0)
     from tracker.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    except SystemExit as done:
+        _leave(done.code)
+
+
+def _leave(code: object) -> NoReturn:
+    """Exit with ``code`` (SystemExit's) once the output is flushed, without the interpreter's teardown."""
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    try:
+        if not isinstance(code, int | None):
+            sys.stderr.write(f"{code}\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (tracker status | head -1): nothing more can be written anyway
+        pass
+    os._exit(status)
 
 
 if __name__ == "__main__":

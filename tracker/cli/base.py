@@ -16,7 +16,6 @@ import click
 
 from tracker.app import Tracker
 from tracker.errors import TrackerError, exit_with
-from tracker.model.ecr import PIN_MODES
 
 
 def description_limit() -> int:
@@ -52,6 +51,8 @@ FORCE = click.option(
 
 
 def pin_option(help_text: str) -> Any:
+    from tracker.model.ecr import PIN_MODES
+
     return click.option(
         "--pin",
         type=click.Choice(PIN_MODES),

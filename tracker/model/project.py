@@ -40,9 +40,9 @@ from tracker.errors import (
     UnknownServiceError,
 )
 from tracker.model import schema
-from tracker.model.entries import EnvironmentRef, ProjectRef
 
 if TYPE_CHECKING:
+    from tracker.model.entries import EnvironmentRef, ProjectRef
     from tracker.model.windows import Window
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
@@ -73,19 +73,24 @@ class Project:
 
     def environment(self, environment_id: str) -> EnvironmentRef:
         """The RFC's ``environment {id, name}`` of a deployment; refuses undeclared ones."""
+        self.check_environment(environment_id)
+        return self.environment_ref(environment_id)
+
+    def check_environment(self, environment_id: str) -> str:
+        """The id, if the manifest declares it (or declares no list); else UnknownEnvironmentError."""
         schema.check_id("environment id", environment_id)
-        if self.environments is None:
-            return EnvironmentRef(environment_id, environment_id)
-        if environment_id not in self.environments:
+        if self.environments is not None and environment_id not in self.environments:
             declared = ", ".join(self.environments) or "none"
             raise UnknownEnvironmentError(
                 f"environment '{environment_id}' is not declared in the project manifest of "
                 f"'{self.id}' ({self.from_file}declared: {declared})"
             )
-        return EnvironmentRef(environment_id, self.environments[environment_id])
+        return environment_id
 
     def environment_ref(self, environment_id: str) -> EnvironmentRef:
         """The environment's ``{id, name}`` without the declaration check (for records already made)."""
+        from tracker.model.entries import EnvironmentRef
+
         return EnvironmentRef(environment_id, (self.environments or {}).get(environment_id, environment_id))
 
     @property
@@ -122,6 +127,8 @@ class Project:
 
     def as_reference(self) -> ProjectRef:
         """The ``project {id, name}`` object that release manifests carry."""
+        from tracker.model.entries import ProjectRef
+
         return ProjectRef(self.id, self.name)
 
 

@@ -12,22 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracker.errors import InvalidInputError
+from tracker.model.checks import check_description, check_force
 from tracker.model.entries import Person
 from tracker.model.paths import LATEST
-
-
-def check_description(description: str, what: str = "description") -> str:
-    from tracker.model import schema
-
-    return schema.check_text(what, description, schema.limit("description"))
-
-
-def check_force(force: bool, description: str) -> None:
-    """``--force`` must say why: bad input before anything is read or written."""
-    if force and not description.strip():
-        from tracker.errors import phrase
-
-        raise InvalidInputError(phrase("force-needs-description"))
 
 
 @dataclass(kw_only=True, eq=False)

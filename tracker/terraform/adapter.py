@@ -36,12 +36,12 @@ in a JSON var file that python-terraform writes, never through a shell.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,10 +162,12 @@ class EnvironmentRoot:
 
     def _fingerprint(self, backend: dict[str, str]) -> str:
         """What init depends on: the root's configuration files and the backend settings."""
-        digest = hashlib.sha256()
+        # A checksum, not a cryptographic hash: it only tells that a file changed (and zlib is
+        # loaded already, where hashlib's OpenSSL would cost make plan a few milliseconds).
+        digest = 0
         for path in sorted(self.root.glob("*.tf")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-        return json.dumps({"root": digest.hexdigest(), "backend": backend}, sort_keys=True)
+            digest = zlib.crc32(path.name.encode() + b"\0" + path.read_bytes() + b"\0", digest)
+        return json.dumps({"root": f"crc32:{digest:08x}", "backend": backend}, sort_keys=True)
 
 
 def _set(variables: dict[str, str]) -> dict[str, str]:

@@ -59,11 +59,11 @@ def check_order(tracker: Tracker, release: str, environment_id: str) -> None:
 def run_stack(tracker: Tracker, request: StackRequest) -> None:
     """Check what can be checked without AWS (before Terraform starts), then plan or apply."""
     from tracker.model import schema
+    from tracker.model.checks import check_description, check_force
     from tracker.model.project import resolve_path
-    from tracker.model.requests import check_description, check_force
 
     project = tracker.project
-    project.environment(request.environment_id)
+    project.check_environment(request.environment_id)
     check_description(request.description)
     extra: dict[str, str] = {}
     if request.force:
@@ -72,7 +72,7 @@ def run_stack(tracker: Tracker, request: StackRequest) -> None:
     if request.release:
         extra["release_id"] = schema.check_release_ref(request.release)
     if request.from_environment:
-        project.environment(request.from_environment)
+        project.check_environment(request.from_environment)
         extra["from_environment"] = request.from_environment
     variables = {
         "project_file": str(resolve_path(tracker.settings.project_file).resolve()),

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from tracker.errors import InvalidInputError, NotFrozenError
 from tracker.model import schema
+from tracker.model.checks import check_description
 from tracker.model.clock import epoch, iso8601, now
 from tracker.model.records import Freeze, FreezeLogEntry
-from tracker.model.requests import FreezeRequest, UnfreezeRequest, check_description
+from tracker.model.requests import FreezeRequest, UnfreezeRequest
 from tracker.workflows.announce import notify
 
 if TYPE_CHECKING:
