@@ -131,7 +131,7 @@ def wall_section(data: dict[str, Any]) -> list[str]:
         is_program = name == data["program"]
         rows.append(
             [
-                f"`{name}`" if not name.startswith("fresh") else name,
+                f"`{name}`" if not name.startswith(("fresh", "the floor")) else name,
                 seconds(figures),
                 f"{figures['min_s']:.3f}",
                 figures["runs"],
