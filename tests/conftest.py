@@ -31,17 +31,20 @@ BUGFARM = REPO / "examples" / "bugfarm" / ".wellcome_project"
 RELEASES = "tracker-releases"
 DEPLOYMENTS = "tracker-deployments"
 REGION = "eu-west-1"
-TRACKER_VARIABLES = (
-    "TRACKER_USER",
-    "TRACKER_PROJECT_FILE",
-    "TRACKER_RELEASES_TABLE",
-    "TRACKER_DEPLOYMENTS_TABLE",
-    "TRACKER_LATEST_RELEASES_INDEX",
-    "TRACKER_LATEST_DEPLOYMENTS_INDEX",
-    "TRACKER_STATE_DIR",
-    "TRACKER_TF_ROOT",
-    "TRACKER_BACKEND_CONFIG",
-)
+# Tests choose their own settings: none is inherited from the shell or from make, whose targets
+# export TRACKER_PROJECT_FILE, TRACKER_STATE_DIR and TRACKER_INTERFACE=make (which would change
+# every hint the tests read).
+for _variable in [name for name in os.environ if name.startswith("TRACKER_")]:
+    del os.environ[_variable]
+
+
+@pytest.fixture(autouse=True)
+def cli_interface() -> None:
+    """Hints in the command line's words, whatever the test before set (the Terraform programs
+    in-process set Terraform's)."""
+    from tracker.errors import set_interface
+
+    set_interface("cli")
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +53,6 @@ def moto_endpoint() -> Iterator[str]:
     from tests.support.emulator import in_process
 
     with in_process() as endpoint:
-        for key in TRACKER_VARIABLES:
-            os.environ.pop(key, None)
         yield endpoint
 
 
