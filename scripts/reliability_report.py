@@ -50,6 +50,11 @@ CATEGORIES = [
     ("test_release_refs", "", "Order in time and release ids"),
     ("test_tables", "", "Tables created by other tooling"),
     ("test_policies", "", "Least privilege"),
+    ("test_freezes", "test_a_freeze_set_between", "Races between a deployment's plan and its write"),
+    ("test_workflows", "test_a_freeze_landing", "Races between a deployment's plan and its write"),
+    ("test_workflows", "test_a_deployment_overtaken", "Races between a deployment's plan and its write"),
+    ("test_workflows", "test_a_busy_release", "Races between a deployment's plan and its write"),
+    ("test_store_contract", "", "One contract for the DynamoDB and the in-memory store"),
 ]
 
 
