@@ -48,7 +48,7 @@ from tracker.model.clock import iso8601, now
 from tracker.model.entries import DeploymentEntry, Release
 from tracker.model.paths import deployment_parameter
 from tracker.model.records import DeploymentPlan, DeploymentRow, Snapshot
-from tracker.workflows.gate import gate
+from tracker.workflows.gate import frozen, gate
 from tracker.workflows.releases import find_release, require_release, resolve_release
 
 if TYPE_CHECKING:
@@ -208,9 +208,7 @@ def _refusal(ctx: Context, refused: WriteRefused, write: DeploymentWrite) -> Tra
             return EnvironmentFrozenError(
                 f"environment '{env}' was frozen a moment ago; nothing was recorded"
             )
-        return EnvironmentFrozenError(
-            f"environment '{env}' is {freeze.describe()}; nothing was recorded", hint="force"
-        )
+        return frozen(env, freeze)
     if ROW in refused.failed:
         return ConcurrentDeploymentError(
             f"environment '{env}' was changed by another deployment while this one "
