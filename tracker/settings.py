@@ -51,6 +51,11 @@ FLAGS = {
 }
 
 FALSE = ("0", "false", "no", "off")
+# The defaults of the table above, defined once here (this module imports nothing of the tracker's):
+# the stores and requests take theirs from these.
+DEFAULT_RELEASES_TABLE = "tracker-releases"
+DEFAULT_DEPLOYMENTS_TABLE = "tracker-deployments"
+DEFAULT_PIN = "tag+digest"  # one of tracker.model.ecr.PIN_MODES
 
 
 @dataclass(frozen=True)
@@ -59,12 +64,12 @@ class Settings:
     project: str | None = None
     region: str | None = None
     assume_role: str | None = None  # "0" (or false/no/off): the caller already is the manifest's role
-    releases_table: str = "tracker-releases"
-    deployments_table: str = "tracker-deployments"
+    releases_table: str = DEFAULT_RELEASES_TABLE
+    deployments_table: str = DEFAULT_DEPLOYMENTS_TABLE
     latest_releases_index: str | None = None
     latest_deployments_index: str | None = None
     user: str | None = None
-    pin_images: str = "tag+digest"  # tracker.model.ecr.PIN_MODES
+    pin_images: str = DEFAULT_PIN
     event_bus: str | None = None  # EventBridge bus name or ARN; None: no events
     interface: str | None = None  # whose words hints use (tracker.errors.INTERFACES)
     origins: tuple[tuple[str, str], ...] = ()  # (setting, where its value came from)

@@ -28,9 +28,9 @@ from functools import cache
 
 from tracker.errors import InvalidInputError
 from tracker.model.schema import definition
+from tracker.settings import DEFAULT_PIN
 
 PIN_MODES = ("tag+digest", "digest", "off")
-DEFAULT_PIN = "tag+digest"
 
 # ECR's own rules: lowercase path components separated by '/', tags of 1-128 characters.
 ECR_PATH = (

@@ -15,6 +15,7 @@ from tracker.errors import InvalidInputError
 from tracker.model.checks import check_description, check_force
 from tracker.model.entries import Person
 from tracker.model.paths import LATEST
+from tracker.settings import DEFAULT_PIN
 
 
 @dataclass(kw_only=True, eq=False)
@@ -78,7 +79,7 @@ class ReleaseRequest:
     from_release: str | None = None
     services: tuple[str, ...] = ()
     allow_duplicate: bool = False
-    pin: str = "tag+digest"  # tracker.model.ecr.PIN_MODES
+    pin: str = DEFAULT_PIN  # tracker.model.ecr.PIN_MODES
 
     def check(self) -> None:
         from tracker.model import schema
@@ -99,7 +100,7 @@ class PublishRequest:
     image_uri: str
     user_id: str
     label: str = LATEST
-    pin: str = "tag+digest"
+    pin: str = DEFAULT_PIN
 
 
 @dataclass(kw_only=True, eq=False)

@@ -23,6 +23,7 @@ from tracker.model.images import display, tag_and_digest
 from tracker.model.project import Project
 from tracker.model.records import compare_images
 from tracker.model.results import Drift, EnvironmentStatus, HistoryEntry
+from tracker.settings import DEFAULT_PIN
 
 if TYPE_CHECKING:
     from tracker.workflows.context import Context
@@ -167,7 +168,7 @@ def collect(
 
 
 def gather(
-    ctx: Context, *, limit: int = 20, pin: str = "tag+digest", now: float | None = None
+    ctx: Context, *, limit: int = 20, pin: str = DEFAULT_PIN, now: float | None = None
 ) -> dict[str, Any]:
     """Everything the report shows, read from the store, SSM (and ECR for what waits); see ``collect``.
 

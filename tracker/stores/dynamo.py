@@ -16,14 +16,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import AwsError, ManifestTooLargeError, MissingTableError, WriteRefused
+from tracker.settings import DEFAULT_DEPLOYMENTS_TABLE, DEFAULT_RELEASES_TABLE
 from tracker.stores.clients import Clients, call
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-DEFAULT_RELEASES_TABLE = "tracker-releases"
-DEFAULT_DEPLOYMENTS_TABLE = "tracker-deployments"
 LATEST_RELEASES = "latest_releases"
 LATEST_DEPLOYMENTS = "latest_deployments"
 # Each GSI by the key schema the RFC gives it, and what it is for (error messages).

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tracker.model.ecr import DEFAULT_PIN, ecr_image
-from tracker.model.requests import LATEST
+from tracker.model.ecr import ecr_image
+from tracker.model.paths import LATEST
+from tracker.settings import DEFAULT_PIN
 from tracker.workflows.releases import label_images, newest_or_none, pin_images
 
 if TYPE_CHECKING:
