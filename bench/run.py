@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmarks of RFC 013 release & deployment tracking, against a local emulator (moto server).
 
-    bench/run.py [--smoke] [--out-md docs/benchmarks.md] [--out-json docs/benchmarks.json]
+    bench/run.py [--smoke] [--installed BIN_DIR]
+                 [--out-md docs/benchmarks.md] [--out-json docs/benchmarks.json]
 
 Starts its own emulator on 127.0.0.1, creates the tracking tables, installs the
 package from its wheel in a fresh virtualenv (as users get it), and measures:
@@ -11,7 +12,8 @@ table grows, the program Terraform runs against a floor of one boto3 call,
 program, deploy time as services grow, and `make deploy` against a bare
 `terraform apply`, and the container image's size and start-up. Writes a
 Markdown report and a JSON of the raw figures.
---smoke runs a tiny version of every section.
+--smoke runs a tiny version of every section; --installed measures a package
+already installed from a wheel instead of building one.
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ FULL = Plan(services=[1, 10, 100], table_sizes=[100, 1_000, 10_000], command_run
 SMOKE = Plan(services=[1, 12], table_sizes=[100, 300], command_runs=2, plan_runs=1)
 
 
-def measure(plan: Plan, workdir: Path) -> dict[str, Any]:
-    log("building the wheel and a fresh virtualenv with it")
-    bin_dir = install(build_wheel(workdir / "wheel"), workdir / "venv")
+def measure(plan: Plan, workdir: Path, bin_dir: Path | None = None) -> dict[str, Any]:
+    """Every section; ``bin_dir``: the package already installed from a wheel (else built here)."""
+    if bin_dir is None:
+        log("building the wheel and a fresh virtualenv with it")
+        bin_dir = install(build_wheel(workdir / "wheel"), workdir / "venv")
     with in_process() as endpoint:
         log(f"emulator at {endpoint}")
         bench_environment()
@@ -91,11 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="A tiny run of every section (< 1 minute).")
     parser.add_argument("--out-md", help="Markdown report (default: docs/benchmarks.md; --smoke: temp dir).")
     parser.add_argument("--out-json", help="Raw figures (default: docs/benchmarks.json; --smoke: temp dir).")
+    parser.add_argument(
+        "--installed",
+        metavar="BIN_DIR",
+        help="bin directory of a virtualenv holding the package installed from a wheel, to measure "
+        "instead of building one (the test suite passes the one it built)",
+    )
     args = parser.parse_args(argv)
     md_path, json_path = outputs(args)
     info = machine_info()
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        figures = measure(SMOKE if args.smoke else FULL, Path(workdir))
+        installed = Path(args.installed) if args.installed else None
+        figures = measure(SMOKE if args.smoke else FULL, Path(workdir), installed)
     document = {"mode": "smoke" if args.smoke else "full", "machine": info, **figures}
     for path, text in (
         (json_path, json.dumps(document, indent=2) + "\n"),

@@ -36,13 +36,23 @@ def numeric(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path) -> None:
+def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path, venv: Path) -> None:
     # The benchmark starts its own moto server; strip any endpoint the session's
     # fixture may have exported so the subprocess cannot touch that server.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRACKER_"))}
     md, js = tmp_path / "b.md", tmp_path / "b.json"
     done = subprocess.run(
-        [sys.executable, "bench/run.py", "--smoke", "--out-md", str(md), "--out-json", str(js)],
+        [
+            sys.executable,
+            "bench/run.py",
+            "--smoke",
+            "--installed",
+            str(venv),
+            "--out-md",
+            str(md),
+            "--out-json",
+            str(js),
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -19,7 +19,6 @@ import pytest
 from tests.conftest import BUGFARM, REGION, reset_moto
 from tests.support.accounts import DEFAULT_ACCOUNT
 from tests.support.ecr import push, uri
-from tests.support.packaging import build_wheel, install
 from tests.support.tables import create_tables
 from tests.support.terraform import REPO, terraform, tf_env
 
@@ -39,17 +38,6 @@ def run(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
     done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
     assert done.returncode == 0, f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
-
-
-@pytest.fixture(scope="session")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with only the wheel (and its dependencies) installed: its bin directory."""
-    return install(wheel, tmp_path_factory.mktemp("venv"))
 
 
 def test_the_wheel_ships_the_package_and_nothing_of_the_repository(wheel: Path) -> None:
