@@ -40,10 +40,15 @@ export PATH := $(VENV_BIN):$(PATH)
 # never pasted into the shell command line, and $(value ...) stops make itself
 # from expanding them: quotes, `...` and $(...) stay text.
 LABEL ?= latest
-USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME FORCE REASON UNTIL OUT
+USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME FORCE REASON UNTIL OUT \
+	WAIT TIMEOUT BAKE ROLLBACK_ON_FAILURE
 $(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
 export $(USER_VARS)
 WHO := --user "$$REQUESTED_BY" --user-name "$$REQUESTED_BY_NAME" --description "$$DESCRIPTION"
+# After make deploy/promote: wait until ECS runs the deployment (tracker wait), when the project has
+# ECS services there (--skip-without-services: none declared or tagged -> say so, exit 0). WAIT=0 skips.
+WAIT_FOR = $(TRACKER) wait --skip-without-services $${TIMEOUT:+--timeout "$$TIMEOUT"} $${BAKE:+--bake "$$BAKE"} \
+	$${ROLLBACK_ON_FAILURE:+--rollback-on-failure} $${FORCE:+--force} $(WHO)
 
 TF_ROOTS := terraform/store terraform/environment
 TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deployment \
@@ -132,13 +137,15 @@ plan: $(SETUP_DONE) ## What deploy would do, changing nothing: make plan ENV=pro
 	@test -n "$$ENV" || { echo "usage: make plan ENV=prod [RELEASE=<id|prefix|latest>]" >&2; exit 2; }
 	$(TRACKER) terraform plan $${RELEASE:+"$$RELEASE"} "$$ENV" --root $(ROOT) $(WHO)
 
-deploy: $(SETUP_DONE) ## Deploy through Terraform: make deploy ENV=stage RELEASE=<id|prefix|latest> [FORCE=1 DESCRIPTION=why]
+deploy: $(SETUP_DONE) ## Deploy through Terraform, then wait for ECS: make deploy ENV=stage RELEASE=<id|prefix|latest> [FORCE=1 DESCRIPTION=why] [WAIT=0] [TIMEOUT=15m BAKE=5m ROLLBACK_ON_FAILURE=1]
 	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make deploy ENV=stage RELEASE=<id|prefix|latest>" >&2; exit 2; }
 	$(TRACKER) terraform deploy "$$RELEASE" "$$ENV" --root $(ROOT) $(WHO) $${FORCE:+--force}
+	@if [ "$${WAIT:-1}" != 0 ]; then $(WAIT_FOR) "$$ENV"; fi
 
-promote: $(SETUP_DONE) ## Promote through Terraform: make promote FROM=stage TO=prod [FORCE=1 DESCRIPTION=why]
+promote: $(SETUP_DONE) ## Promote through Terraform, then wait for ECS: make promote FROM=stage TO=prod [FORCE=1 DESCRIPTION=why] [WAIT=0 ...]
 	@test -n "$$FROM" -a -n "$$TO" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }
 	$(TRACKER) terraform promote "$$FROM" "$$TO" --root $(ROOT) $(WHO) $${FORCE:+--force}
+	@if [ "$${WAIT:-1}" != 0 ]; then $(WAIT_FOR) "$$TO"; fi
 
 status: $(SETUP_DONE) ## What runs where.
 	$(TRACKER) status

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +37,18 @@ if TYPE_CHECKING:
         ReleaseRequest,
         RollbackRequest,
         UnfreezeRequest,
+        WaitRequest,
     )
-    from tracker.model.results import CreatedRelease, DeployResult, Drift, EnvironmentStatus, HistoryEntry
+    from tracker.model.results import (
+        CreatedRelease,
+        DeployResult,
+        Drift,
+        EnvironmentStatus,
+        HistoryEntry,
+        WaitResult,
+    )
     from tracker.stores.clients import Clients, Target
+    from tracker.stores.ecs import EcsFinder
     from tracker.stores.protocols import Events, Parameters, Registry, TrackingStore
     from tracker.workflows.context import Context
     from tracker.workflows.pending import Pending
@@ -55,16 +64,18 @@ class Tracker:
         clients: Clients | None = None,
         clock: Clock = time.time,
         project: Project | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         **stores: Any,
     ) -> None:
         self.settings = settings or Settings()
         self.clock: Clock = clock
+        self.sleep = sleep
         self._clients = clients
         if project is not None:
             self.__dict__["project"] = project
-        # Injected stores (store=, parameters=, registry=, events=) replace the AWS ones.
+        # Injected stores (store=, parameters=, registry=, events=, ecs=) replace the AWS ones.
         for name, value in stores.items():
-            if name not in ("store", "parameters", "registry", "events"):
+            if name not in ("store", "parameters", "registry", "events", "ecs"):
                 raise TypeError(f"unknown store {name!r}")
             self.__dict__[name] = value
 
@@ -74,18 +85,26 @@ class Tracker:
         return cls(Settings.resolve(environ, **given))
 
     @classmethod
-    def in_memory(cls, project: Project, clock: Clock = time.time, **settings: Any) -> Tracker:
+    def in_memory(
+        cls,
+        project: Project,
+        clock: Clock = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        **settings: Any,
+    ) -> Tracker:
         """A tracker over the in-memory stores (no AWS): for tests and for trying workflows."""
-        from tracker.stores.memory import MemoryEvents, MemoryParameters, MemoryTrackingStore
+        from tracker.stores.memory import MemoryEcs, MemoryEvents, MemoryParameters, MemoryTrackingStore
 
         return cls(
             Settings(**settings),
             clock=clock,
+            sleep=sleep,
             project=project,
             store=MemoryTrackingStore(),
             parameters=MemoryParameters(),
             events=MemoryEvents(),
             registry=None,
+            ecs=MemoryEcs(),
         )
 
     # -- what a command needs, built on first use ---------------------------------------------
@@ -159,6 +178,13 @@ class Tracker:
         return ImageRegistry(self.clients)
 
     @cached_property
+    def ecs(self) -> EcsFinder:
+        """ECS and CloudWatch, read as the project's role in its region (``tracker wait``)."""
+        from tracker.stores.ecs import EcsReader
+
+        return EcsReader(self.clients)
+
+    @cached_property
     def events(self) -> Events | None:
         """The EventBridge bus of TRACKER_EVENT_BUS (checked before anything is written), or None."""
         if not self.settings.event_bus:
@@ -226,6 +252,12 @@ class Tracker:
 
         return deploy(self.context, request)
 
+    def wait(self, request: WaitRequest, progress: Callable[[str], None] = lambda line: None) -> WaitResult:
+        """Wait for the environment's current deployment to run in ECS; record the verdict."""
+        from tracker.workflows.outcomes import wait
+
+        return wait(self.context, request, progress)
+
     def rollback(self, request: RollbackRequest) -> DeployResult:
         from tracker.workflows.deployments import rollback
 
@@ -265,10 +297,12 @@ class Tracker:
 
         return resolve_images(self.context, ref)
 
-    def verify(self, environment_id: str | None = None) -> list[Drift]:
+    def verify(
+        self, environment_id: str | None = None, outcomes: dict[str, str] | None = None
+    ) -> list[Drift]:
         from tracker.workflows.audit import verify
 
-        return verify(self.context, environment_id)
+        return verify(self.context, environment_id, outcomes)
 
     def repair(self, environment_id: str | None = None, user: str | None = None) -> list[Drift]:
         from tracker.workflows.audit import repair

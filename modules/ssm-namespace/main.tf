@@ -162,6 +162,39 @@ data "aws_iam_policy_document" "deployer" {
     }
   }
 
+  # `tracker wait` reads whether ECS runs a deployment: it lists clusters and services (these
+  # two and DescribeTaskDefinition support no resource-level permissions), describes the
+  # services of this account and region, and reads the environment's CloudWatch alarms.
+  dynamic "statement" {
+    for_each = var.allow_rollout_checks ? ["FindEcsServices"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeTaskDefinition"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.allow_rollout_checks ? ["DescribeEcsServices"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["ecs:DescribeServices"]
+      resources = ["arn:${data.aws_partition.current.partition}:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:service/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.allow_rollout_checks ? ["ReadRolloutAlarms"] : []
+
+    content {
+      sid       = statement.value
+      actions   = ["cloudwatch:DescribeAlarms"]
+      resources = ["arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm:*"]
+    }
+  }
+
   # Deployments, freezes and unfreezes are announced on the project's event bus, if any.
   dynamic "statement" {
     for_each = length(var.event_bus_arns) > 0 ? ["SendTrackerEvents"] : []

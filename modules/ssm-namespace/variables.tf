@@ -54,3 +54,9 @@ variable "event_bus_arns" {
   default     = []
   nullable    = false
 }
+
+variable "allow_rollout_checks" {
+  description = "Whether deployers may read what `tracker wait` needs to know that ECS runs a deployment: ecs:ListClusters, ecs:ListServices and ecs:DescribeTaskDefinition (no resource-level permissions exist for them), ecs:DescribeServices on this account's services and cloudwatch:DescribeAlarms on its alarms. Read-only."
+  type        = bool
+  default     = true
+}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SERVICES = ("dynamodb", "ssm", "sts")
+SERVICES = ("dynamodb", "ssm", "sts", "ecs", "cloudwatch")
 _READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List")
 
 

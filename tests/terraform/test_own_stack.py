@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import BUGFARM, REGION, reset_moto
 from tests.support.accounts import DEFAULT_ACCOUNT
 from tests.support.ecr import push, uri
+from tests.support.rollouts import realistic_ecs_services
 from tests.support.tables import create_tables
 from tests.support.terraform import REPO, terraform, tf_env
 
@@ -79,16 +80,23 @@ def readme_example() -> str:
 
 
 def test_the_readme_example_stack_deploys_every_environment_with_the_module_copied_alone(
-    venv: Path, moto_endpoint: str, tmp_path: Path
+    venv: Path, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """prod: applied by hand, its ECS services roll out and the apply ends with the verdict (verified);
+    stage: driven by the installed tracker, its rollout fails (the circuit breaker), so the apply
+    fails and the deployment is recorded as failed, never as running."""
     from tests.support.library import library, release
     from tracker.model.project import load_project
     from tracker.model.requests import PublishRequest
     from tracker.stores.clients import Clients
 
     reset_moto(moto_endpoint)
+    # The emulator (in this process) reports each new ECS service's rollout as ECS would at its end.
+    rollouts = realistic_ecs_services(monkeypatch)
     clients = Clients()
     create_tables(clients.dynamodb, "tracker-releases", "tracker-deployments")
+    for environment in ("prod", "stage"):
+        clients.get("ecs").create_cluster(clusterName=f"bugfarm-{environment}")
     tracker = library(clients, load_project(BUGFARM))
     # The images are in ECR under a mutable tag: the release pins them, so the stack runs a digest.
     ecr = clients.get("ecr", REGION)
@@ -133,20 +141,32 @@ def test_the_readme_example_stack_deploys_every_environment_with_the_module_copi
     planned = terraform(stack, "plan", *by_hand, env=env).stdout
     short = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')} (sha256:{digests['hatching'][7:19]})"
     assert f'hatching = "(none) -> {short}"' in planned  # the plan shows the tag and a short digest
-    terraform(stack, "apply", "-auto-approve", *by_hand, env=env)
+    applied = terraform(stack, "apply", "-auto-approve", *by_hand, env=env).stdout
+    assert f"verified: release {release_id} in prod" in applied
     family = clients.get("ecs").describe_task_definition(taskDefinition="hatching-prod")["taskDefinition"]
     pinned = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')}@{digests['hatching']}"
     assert family["containerDefinitions"][0]["image"] == pinned
     row = tracker.store.environments.row("bugfarm_73649", "prod")
-    assert row is not None and row.release_id == release_id
+    assert row is not None and row.release_id == release_id and row.outcome["status"] == "verified"
     again = terraform(stack, "plan", "-detailed-exitcode", *by_hand, env=env, check=False)
     assert again.returncode == 0, again.stdout + again.stderr
 
     # The same root, driven by the installed tracker for another environment, with its own state.
     state = tmp_path / "tracker-state"
     drive = {**env, "TF_DATA_DIR": ""}
-    run(str(venv / "tracker"), "terraform", "deploy", "latest", "stage", "--root", str(stack),
-        "--state-dir", str(state), cwd=stack, env=drive)  # fmt: skip
-    assert tracker.store.environments.row("bugfarm_73649", "stage") is not None
-    assert clients.get("ecs").describe_task_definition(taskDefinition="hatching-stage")["taskDefinition"]
+    rollouts.rollout = "failed"
+    failed = subprocess.run(
+        [str(venv / "tracker"), "terraform", "deploy", "latest", "stage", "--root", str(stack),
+         "--state-dir", str(state)], capture_output=True, text=True, cwd=stack, env=drive, timeout=600,
+    )  # fmt: skip
+    words = " ".join((failed.stdout + failed.stderr).split())
+    assert failed.returncode != 0, words
+    assert (
+        "hatching @ bugfarm-stage/hatching-stage: rollout failed (0/2 tasks): ECS deployment circuit breaker"
+        in words
+    )
+    row = tracker.store.environments.row("bugfarm_73649", "stage")
+    assert row is not None and row.outcome["status"] == "failed"  # recorded, and known not to run
     assert (state / "projects" / "bugfarm_73649" / "stage" / "terraform.tfstate").is_file()
+    status = run(str(venv / "tracker"), "status", cwd=stack, env=drive)
+    assert "\n  FAILED " in status.split("\nstage: ", 1)[1].split("\nprod: ", 1)[0]

@@ -362,6 +362,22 @@ def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
     if operation == "DescribeImages":
         resource = f"arn:aws:ecr:{REGION}:{params['registryId']}:repository/{params['repositoryName']}"
         return [Request("ecr:DescribeImages", resource)]
+    if operation in ("ListClusters", "ListServices", "DescribeTaskDefinition"):
+        return [Request(f"ecs:{operation}", "*")]  # no resource-level permissions exist for these
+    if operation == "DescribeServices":
+        cluster = params["cluster"].rsplit("/", 1)[-1]
+        return [
+            Request(
+                "ecs:DescribeServices",
+                s if s.startswith("arn:") else f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{s}",
+            )
+            for s in params["services"]
+        ]
+    if operation == "DescribeAlarms":
+        return [
+            Request("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{n}")
+            for n in params["AlarmNames"]
+        ]
     if operation == "GetCallerIdentity":
         return []  # needs no permission
     raise AssertionError(f"the tracker calls {operation}: teach iam_requests what IAM authorises for it")
@@ -369,7 +385,7 @@ def iam_requests(operation: str, params: dict[str, Any]) -> list[Request]:
 
 def recorded_calls(clients: Any, calls: list[tuple[str, dict[str, Any]]]) -> Any:
     """Record every call the tracker makes through ``clients`` (operation name and parameters)."""
-    for client in [clients.get(service) for service in ("dynamodb", "ssm", "sts")] + [
+    for client in [clients.get(service) for service in ("dynamodb", "ssm", "sts", "ecs", "cloudwatch")] + [
         clients.get("ecr", REGION)
     ]:
         client.meta.events.register(
@@ -379,13 +395,18 @@ def recorded_calls(clients: Any, calls: list[tuple[str, dict[str, Any]]]) -> Any
 
 
 def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]]]) -> None:
-    """A release created, deployed to stage, promoted to prod, rolled back, verified: as a deployer does."""
+    """A release created, deployed to stage, promoted to prod and waited for in ECS (with an alarm),
+    rolled back, verified: as a deployer does."""
+    from dataclasses import replace
+
     from tests.support.library import deploy, library, person, release
+    from tests.support.rollouts import EmulatorDriver
     from tracker.model.project import load_project
-    from tracker.model.requests import PublishRequest, RollbackRequest
+    from tracker.model.requests import PublishRequest, RollbackRequest, WaitRequest
     from tracker.stores.clients import Clients
 
-    project = load_project(project_file)
+    loaded = load_project(project_file)
+    project = replace(loaded, alarms={"prod": (f"{loaded.id}-5xx",)})
     publisher = library(Clients(), project)  # CI's own credentials: not the deployer's calls
     tracker = library(recorded_calls(Clients(), calls), project)
     ecr_client = boto3.client("ecr", region_name=REGION)
@@ -400,6 +421,16 @@ def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]
     deploy(tracker, "latest", "stage")
     deploy(tracker, first, "stage")
     deploy(tracker, None, "prod", from_environment="stage")
+    driver = EmulatorDriver(boto3.session.Session())
+    driver.alarm(f"{project.id}-5xx", "OK")
+    prod = tracker.release(first)
+    for service in project.service_ids:
+        task = driver.task(f"{project.id}-{service}", prod.images[service])
+        tags = {"deployment:service": service, "deployment:env": "prod", "deployment:project": project.id}
+        driver.service(f"{project.id}-prod", service, task, tags)
+        driver.completed(f"{project.id}-prod", service, task)
+    waited = tracker.wait(WaitRequest(environment_id="prod", requested_by=person("ops"), bake=0, timeout=1))
+    assert waited.status == "verified", waited.outcome
     tracker.rollback(RollbackRequest(environment_id="stage", requested_by=person("ops")))
     tracker.status(), tracker.history("stage"), tracker.verify()
 
@@ -426,6 +457,11 @@ def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_anoth
         "dynamodb:PutItem",
         "ssm:PutParameter",
         "ecr:DescribeImages",
+        "ecs:ListClusters",
+        "ecs:ListServices",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "cloudwatch:DescribeAlarms",
     }
     refused = [r for r in requests if not is_allowed(deployer, r)]
     assert refused == [], f"the deployer cannot do what a deployment does: {refused}"
@@ -435,8 +471,17 @@ def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_anoth
         r for r in foreign if r.action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "ssm:PutParameter")
     ]
     assert writes and {r.resource for r in writes} >= {RELEASES_ARN, DEPLOYMENTS_ARN}
-    # Table descriptions and ECR image lookups name no project's data (see the module's README).
-    shared = ("dynamodb:DescribeTable", "ecr:DescribeImages")
+    # Table descriptions and ECR image lookups name no project's data, and ECS services and alarms
+    # are read account-wide (IAM cannot scope them by project): see the module's README.
+    shared = (
+        "dynamodb:DescribeTable",
+        "ecr:DescribeImages",
+        "ecs:ListClusters",
+        "ecs:ListServices",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "cloudwatch:DescribeAlarms",
+    )
     leaks = [r for r in foreign if r.action not in shared and is_allowed(deployer, r)]
     assert leaks == [], f"{BUGFARM_ID}'s deployer may act on {OTHER_ID}: {leaks}"
 
@@ -472,6 +517,20 @@ def test_documents_are_narrow(namespaces: dict[str, dict[str, Any]], project: st
         resources = sorted(iam_eval._as_list(statement["Resource"]))
         if actions == ["ecr:DescribeImages"]:
             assert resources == ["arn:aws:ecr:*:*:repository/*"], statement  # metadata of images only
+            continue
+        if any(a.startswith(("ecs:", "cloudwatch:")) for a in actions):
+            # `tracker wait`'s reads, deployers only: read-only, this account and region where IAM can scope.
+            assert role == "deployer", statement
+            assert sorted(actions) in (
+                ["ecs:DescribeTaskDefinition", "ecs:ListClusters", "ecs:ListServices"],
+                ["ecs:DescribeServices"],
+                ["cloudwatch:DescribeAlarms"],
+            ), statement
+            assert resources in (
+                ["*"],
+                [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/*"],
+                [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"],
+            ), statement
             continue
         for action in actions:
             service, _, name = action.partition(":")

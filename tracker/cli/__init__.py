@@ -27,6 +27,7 @@ COMMANDS = {
     **dict.fromkeys(("publish", "images", "release"), "releases"),
     **dict.fromkeys(("deploy", "promote", "rollback", "freeze", "unfreeze"), "deployments"),
     **dict.fromkeys(("status", "history", "pending", "diff", "verify", "repair", "report"), "reading"),
+    "wait": "rollouts",
     "terraform": "terraform",
 }
 
@@ -110,15 +111,15 @@ def cli(
     TRACKER_LATEST_DEPLOYMENTS_INDEX.
 
     Exit codes: 0 done; 1 refused or failed (and: verify found drift, pending
-    found something waiting, diff found a difference); 2 bad input,
-    configuration or usage.
+    found something waiting, diff found a difference, wait found the
+    rollout failed); 2 bad input, configuration or usage; 3 wait timed out.
 
     \b
     Example:
       tracker publish hatching 123.dkr.ecr.eu-west-1.amazonaws.com/hatching:abc123
       RID=$(tracker release create --description "Sprint 12" --quiet)
       tracker deploy "$RID" stage
-      tracker promote stage prod
+      tracker promote stage prod --wait
     """
     settings = Settings.resolve(
         project_file=project_file,

@@ -18,22 +18,49 @@ from tracker.cli.base import (
     emit_json,
     pass_tracker,
 )
+from tracker.cli.rollouts import run_wait, wait_options
+from tracker.model.entries import Person
 from tracker.model.results import DeployResult
+
+WAIT = click.option(
+    "--wait",
+    "wait_for_ecs",
+    is_flag=True,
+    help="Then wait until ECS runs it, as `tracker wait` does (with its --timeout, --bake, --interval, "
+    "--rollback-on-failure); exit 0 verified, 1 failed, 3 timed out.",
+)
 
 
 def _deployment_options(function: Any) -> Any:
-    """Why, --force, who and the output format: what every command that deploys takes."""
-    for option in (OUTPUT, USER_NAME, USER, FORCE, DESCRIPTION):
+    """Why, --force, who, the output format and --wait: what every command that deploys takes."""
+    function = wait_options(function)
+    for option in (OUTPUT, USER_NAME, USER, FORCE, DESCRIPTION, WAIT):
         function = option(function)
     return pass_tracker(function)
 
 
-def _report(result: DeployResult, output: str) -> None:
+def _report(tracker: Tracker, result: DeployResult, output: str, given: dict[str, Any], who: Person) -> int:
+    """Print what was deployed; with --wait, wait for ECS and return its exit code."""
     render.warnings(result.warnings)
-    if output == "json":
-        emit_json(result.as_dict())
-    else:
+    if not given["wait_for_ecs"]:
+        if output == "json":
+            emit_json(result.as_dict())
+        else:
+            render.deployed(result)
+        return 0
+    if output != "json":
         render.deployed(result)
+        return run_wait(tracker, result.environment_id, output, given, requested_by=who)
+    import contextlib
+    import io
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = run_wait(tracker, result.environment_id, "json", given, requested_by=who)
+    import json
+
+    emit_json({**result.as_dict(), "wait": json.loads(captured.getvalue())})
+    return code
 
 
 @click.command()
@@ -49,7 +76,8 @@ def deploy(
     user: str | None,
     user_name: str | None,
     output: str,
-) -> None:
+    **given: Any,
+) -> int:
     """Record a deployment of a release to an environment and write its SSM parameters.
 
     RELEASE_ID is an id, a unique prefix of at least 8 characters, or 'latest'.
@@ -71,7 +99,7 @@ def deploy(
         description=description,
         force=force,
     )
-    _report(tracker.deploy(request), output)
+    return _report(tracker, tracker.deploy(request), output, given, request.requested_by)
 
 
 @click.command()
@@ -87,7 +115,8 @@ def promote(
     user: str | None,
     user_name: str | None,
     output: str,
-) -> None:
+    **given: Any,
+) -> int:
     """Deploy the release FROM_ENVIRONMENT runs to TO_ENVIRONMENT (same release id).
 
     \b
@@ -103,7 +132,7 @@ def promote(
         description=description,
         force=force,
     )
-    _report(tracker.deploy(request), output)
+    return _report(tracker, tracker.deploy(request), output, given, request.requested_by)
 
 
 @click.command()
@@ -119,7 +148,8 @@ def rollback(
     user: str | None,
     user_name: str | None,
     output: str,
-) -> None:
+    **given: Any,
+) -> int:
     """Deploy the release that ran in ENVIRONMENT_ID before the current one.
 
     Recorded as an ordinary deployment whose entry names the release it
@@ -140,7 +170,7 @@ def rollback(
         description=description,
         force=force,
     )
-    _report(tracker.rollback(request), output)
+    return _report(tracker, tracker.rollback(request), output, given, request.requested_by)
 
 
 @click.command()

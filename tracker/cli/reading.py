@@ -149,18 +149,23 @@ def verify(tracker: Tracker, environment_id: str | None, output: str) -> None:
     """Check that the deployments table, the release manifests and SSM agree.
 
     Prints each disagreement (per environment and service) and exits 1 on
-    drift: suitable for CI and cron.
+    drift: suitable for CI and cron. Text output also says, per environment,
+    whether ECS runs its current deployment (`tracker wait`'s verdict, or
+    unverified); that is not drift.
 
     \b
     Examples:
       tracker verify            # every environment
       tracker verify prod --output json
     """
-    drifts = tracker.verify(environment_id)
+    outcomes: dict[str, str] = {}
+    drifts = tracker.verify(environment_id, outcomes)
     if output == "json":
         emit_json([d.as_dict() for d in drifts])
     else:
         render.drift(drifts, "drift")
+        for env, line in sorted(outcomes.items()):
+            click.echo(f"outcome: {env}: {line}")
     if drifts:
         sys.exit(1)
 

@@ -83,15 +83,32 @@ def release_summary(release: Release, ecs: dict[str, tuple[str, ...]] | None = N
         click.echo("deployments:")
         for entry in release.deployments:
             click.echo(f"  {entry_line(entry, entry.environment.id + _marks(entry))}")
+            for outcome in entry.outcomes or ():
+                click.echo(f"      {outcome.describe()}")
 
 
 def _marks(entry: DeploymentEntry) -> str:
-    """``  [rollback]  [forced]``: what sets a deployment apart, in text output."""
+    """``  [rollback]  [forced]  [verified]``: what sets a deployment apart, in text output."""
     return "".join(
         f"  [{mark}]"
-        for mark, shown in (("rollback", entry.rollback_from), ("forced", entry.forced))
+        for mark, shown in (
+            ("rollback", entry.rollback_from),
+            ("forced", entry.forced),
+            (entry.verdict, entry.outcome),
+        )
         if shown
     )
+
+
+def outcome_line(entry: DeploymentEntry | None, environment_id: str) -> str:
+    """Whether ECS runs the deployment: its latest verdict, or that it was never checked."""
+    outcome = entry.outcome if entry else None
+    if outcome is None:
+        return f"unverified: nobody checked that ECS runs it (`tracker wait {environment_id}`)"
+    earlier = len(entry.outcomes or ()) - 1 if entry else 0
+    before = f" (after {earlier} earlier verdict{'s' if earlier > 1 else ''})" if earlier else ""
+    status = outcome.status.upper() if outcome.status == "failed" else outcome.status
+    return f"{status} {outcome.date}{before}: {outcome.reason}"
 
 
 def deployed(result: DeployResult) -> None:
@@ -132,6 +149,8 @@ def status(found: list[EnvironmentStatus], project_: Project) -> None:
             click.echo(f"  CLOSED: {s.closed}")
         if last and last.forced:
             click.echo(f"  forced through {last.forced}")
+        if s.release_id is not None:
+            click.echo(f"  {outcome_line(last, s.environment_id)}")
         images(s.images, ecs=project_.ecs_services)
 
 
@@ -153,6 +172,8 @@ def history(entries: list[HistoryEntry], show_env: bool) -> None:
         click.echo(entry_line(e.entry, f"{where}{e.release_id}{_marks(e.entry)}"))
         if e.entry.forced:
             click.echo(f"    forced through {e.entry.forced}")
+        for outcome in e.entry.outcomes or ():
+            click.echo(f"    {outcome.describe()}")
         images(e.images, indent="    ")
 
 

@@ -40,6 +40,7 @@ class Record:
     """
 
     NESTED: ClassVar[dict[str, type[Record]]] = {}
+    NESTED_LISTS: ClassVar[dict[str, type[Record]]] = {}  # fields holding a tuple of records
 
     def to_item(self) -> dict[str, Any]:
         """The document: every field with a value (None is left out), unknown keys kept."""
@@ -48,8 +49,12 @@ class Record:
             if spec.name == "extra":
                 continue
             value = getattr(self, spec.name)
-            if value is not None:
-                item[spec.name] = value.to_item() if isinstance(value, Record) else value
+            if isinstance(value, Record):
+                item[spec.name] = value.to_item()
+            elif spec.name in self.NESTED_LISTS and value is not None:
+                item[spec.name] = [record.to_item() for record in value]
+            elif value is not None:
+                item[spec.name] = value
         return item
 
     def to_json(self) -> dict[str, Any]:
@@ -65,13 +70,21 @@ class Record:
     def from_item(cls, item: dict[str, Any]) -> Self:
         known = {spec.name for spec in fields(cls)}  # type: ignore[arg-type]
         values = {
-            key: cls.NESTED[key].from_item(value) if key in cls.NESTED and value is not None else value
-            for key, value in item.items()
-            if key in known and key != "extra"
+            key: cls._nested(key, value) for key, value in item.items() if key in known and key != "extra"
         }
         if "extra" in known:
             values["extra"] = {key: value for key, value in item.items() if key not in known}
         return cls(**values)
+
+    @classmethod
+    def _nested(cls, key: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if key in cls.NESTED:
+            return cls.NESTED[key].from_item(value)
+        if key in cls.NESTED_LISTS:
+            return tuple(cls.NESTED_LISTS[key].from_item(inner) for inner in value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -108,11 +121,37 @@ class ProjectRef(Record):
 
 
 @dataclass(frozen=True)
+class Outcome(Record):
+    """What became of a deployment in ECS: ``verified`` or ``failed``, when, and why.
+
+    ``reason`` says what was seen (every service running the released image,
+    or which service runs what instead, what ECS said, which alarm fired).
+    ``recorded_by`` is who ran the check (``tracker wait``'s caller).
+    """
+
+    status: str  # "verified" or "failed"
+    date: str  # ISO 8601, UTC, milliseconds: when the verdict was reached
+    reason: str
+    recorded_by: Person | None = None
+
+    NESTED: ClassVar[dict[str, type[Record]]] = {"recorded_by": Person}
+
+    def describe(self) -> str:
+        """``verified 2026-11-28T12:00:00.000Z: ...`` on one line."""
+        return f"{self.status} {self.date}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class DeploymentEntry(Record):
     """One entry of a release manifest's ``deployments``: the RFC's four keys and the extensions.
 
     * ``forced``: what the deployment was forced through (a freeze, a window);
-    * ``rollback_from``: the release a rollback replaced.
+    * ``rollback_from``: the release a rollback replaced;
+    * ``rollback_of``: for a rollback after a failed rollout, the failed
+      deployment's ``date_requested``;
+    * ``outcomes``: the verdicts of ``tracker wait`` on this deployment, oldest
+      first (a "timed out" failure and a later verification both stay); the
+      last one is the deployment's outcome. None: never checked.
     """
 
     environment: EnvironmentRef
@@ -121,9 +160,22 @@ class DeploymentEntry(Record):
     description: str
     forced: str | None = None
     rollback_from: str | None = None
+    rollback_of: str | None = None
+    outcomes: tuple[Outcome, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     NESTED: ClassVar[dict[str, type[Record]]] = {"environment": EnvironmentRef, "requested_by": Person}
+    NESTED_LISTS: ClassVar[dict[str, type[Record]]] = {"outcomes": Outcome}
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The deployment's latest verdict (None: never checked)."""
+        return self.outcomes[-1] if self.outcomes else None
+
+    @property
+    def verdict(self) -> str:
+        """``verified``, ``failed`` or ``unverified`` (never checked): how lists show it."""
+        return self.outcome.status if self.outcome else "unverified"
 
     @property
     def at(self) -> float:

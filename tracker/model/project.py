@@ -59,12 +59,17 @@ class Project:
     role_arn: str | None = None  # every AWS call runs as this role (unless --no-assume-role)
     account_id: str | None = None  # refuse to act in another account
     region: str | None = None  # the region of its tables and parameters (unless --region)
-    # weco-deploy: the ECS services that run each repository's image (shown, not acted on).
+    # weco-deploy: the ECS service ids (tag deployment:service) that run each repository's image.
     ecs_services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Keys accepted but not acted on (weco-deploy's namespace...), as written; shown by `tracker projects`.
     unused: dict[str, Any] = field(default_factory=dict)
     # Deployment windows per environment id (tracker.model.windows), for environments declaring some.
     windows: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+    # ECS services named explicitly: environment id -> service id -> ((cluster, service), ...).
+    # An environment with some is not searched by tags (see ecs_tag_ids).
+    ecs_declared: dict[str, dict[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
+    # CloudWatch alarms per environment id that must stay OK for the bake time of `tracker wait`.
+    alarms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = field(default="", compare=False)  # the manifest file it was read from ("": built in code)
 
     @property
@@ -107,6 +112,17 @@ class Project:
             )
         return service_id
 
+    def ecs_tag_ids(self) -> dict[str, str]:
+        """``deployment:service`` tag value -> the service id (image) it runs.
+
+        weco-deploy's convention: the ECS service ids listed under each image
+        repository. A project listing none (the RFC's format) is searched by
+        its service ids themselves.
+        """
+        if self.ecs_services:
+            return {ecs: sid for sid, names in self.ecs_services.items() for ecs in names}
+        return {sid: sid for sid in self.services}
+
     def describe(self) -> dict[str, Any]:
         """The project as ``tracker projects --output json`` shows it."""
         environments = [{"id": k, "name": v} for k, v in (self.environments or {}).items()]
@@ -119,6 +135,11 @@ class Project:
             ],
             "environments": environments if self.environments is not None else None,
             "windows": {k: [w.as_dict() for w in v] for k, v in self.windows.items()},
+            "ecs_declared": {
+                env: {sid: [{"cluster": c, "service": n} for c, n in found] for sid, found in by.items()}
+                for env, by in self.ecs_declared.items()
+            },
+            "alarms": {k: list(v) for k, v in self.alarms.items()},
             "role_arn": self.role_arn,
             "account_id": self.account_id,
             "region": self.region,
@@ -309,19 +330,47 @@ def _rfc_project(document: Any, source: str) -> Project:
     check_role_account(f"{source} is invalid: project", header.get("role_arn"), header.get("account_id"))
     environments = None
     windows: dict[str, tuple[Window, ...]] = {}
+    services = _unique(source, "service", document["services"])
+    declared: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+    alarms: dict[str, tuple[str, ...]] = {}
     if "environments" in document:
         environments = _unique(source, "environment", document["environments"])
         windows = windows_of(f"{source} is invalid: environments", document["environments"])
+        declared, alarms = rollouts_of(
+            f"{source} is invalid: environments", document["environments"], services
+        )
     return Project(
         id=header["id"],
         name=header["name"],
-        services=_unique(source, "service", document["services"]),
+        services=services,
         environments=environments,
         role_arn=header.get("role_arn"),
         account_id=header.get("account_id"),
         region=header.get("aws_region_name"),
         windows=windows,
+        ecs_declared=declared,
+        alarms=alarms,
     )
+
+
+def rollouts_of(
+    where: str, entries: list[dict[str, Any]], services: dict[str, str]
+) -> tuple[dict[str, dict[str, tuple[tuple[str, str], ...]]], dict[str, tuple[str, ...]]]:
+    """Each environment's declared ECS services (keys must be service ids) and alarms."""
+    declared: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+    alarms: dict[str, tuple[str, ...]] = {}
+    for position, entry in enumerate(entries):
+        for service_id, targets in (entry.get("ecs_services") or {}).items():
+            if service_id not in services:
+                raise ProjectManifestError(
+                    f"{where}[{position}].ecs_services: '{service_id}' is not a service of the manifest "
+                    f"(services: {', '.join(services)})"
+                )
+            found = tuple(dict.fromkeys((t["cluster"], t["service"]) for t in targets))
+            declared.setdefault(entry["id"], {})[service_id] = found
+        if entry.get("alarms"):
+            alarms[entry["id"]] = tuple(entry["alarms"])
+    return declared, alarms
 
 
 def windows_of(where: str, entries: list[dict[str, Any]]) -> dict[str, tuple[Window, ...]]:

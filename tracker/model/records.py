@@ -19,9 +19,11 @@ class DeploymentRow:
     """A row of the deployments table: what an environment runs now.
 
     Beyond the RFC's three columns: ``deployed_at``, ``version`` (a counter,
-    the optimistic lock of the deployment transaction) and
-    ``previous_release_id`` (what ran before, for rollback). Rows written by
-    other tools without them read as version 0.
+    the optimistic lock of the deployment transaction),
+    ``previous_release_id`` (what ran before, for rollback) and ``outcome``
+    (the latest verdict of ``tracker wait`` on this deployment, as the
+    manifest entry's ``outcomes`` item; gone when the next deployment is
+    written). Rows written by other tools without them read as version 0.
     """
 
     project_id: str
@@ -30,6 +32,7 @@ class DeploymentRow:
     deployed_at: float = 0
     version: int = 0
     previous_release_id: str | None = None
+    outcome: dict[str, Any] | None = None
 
     @property
     def token(self) -> tuple[str, int]:
@@ -80,14 +83,25 @@ class FreezeLogEntry(Record):
     NESTED: ClassVar[dict[str, type[Record]]] = {"requested_by": Person}
 
 
+@dataclass(frozen=True)
+class LastVerified(Record):
+    """The environment's newest verified deployment: where ``wait --rollback-on-failure`` goes back to."""
+
+    release_id: str
+    date_requested: str  # the deployment's (its manifest entry's) date_requested
+    verified_at: str
+
+
 @dataclass
 class EnvironmentState:
-    """The environment's state item: its freeze, the log of freezes, and events not yet delivered."""
+    """The environment's state item: its freeze, the log of freezes, events not yet delivered,
+    and its last verified deployment."""
 
     environment_id: str
     freeze: Freeze | None = None
     log: list[FreezeLogEntry] = field(default_factory=list)  # oldest first
     undelivered: list[dict[str, Any]] = field(default_factory=list)  # {detail_type, detail, error}
+    last_verified: LastVerified | None = None
 
     def active_freeze(self, moment: float) -> Freeze | None:
         return self.freeze if self.freeze is not None and self.freeze.active(moment) else None

@@ -47,6 +47,7 @@ class DeployRequest(PlanRequest):
     requested_by: Person
     description: str = ""
     rollback_from: str | None = None
+    rollback_of: str | None = None  # a failed deployment's date_requested (wait --rollback-on-failure)
 
     def check(self) -> None:
         super().check()
@@ -63,10 +64,43 @@ class RollbackRequest:
     to_release: str | None = None
     description: str = ""
     force: bool = False
+    rollback_of: str | None = None  # the failed deployment it replaces (wait --rollback-on-failure)
 
     def check(self) -> None:
         check_description(self.description)
         check_force(self.force, self.description)
+
+
+@dataclass(kw_only=True, eq=False)
+class WaitRequest:
+    """Wait for the current deployment of an environment to run in ECS, and record the verdict.
+
+    Durations in seconds. ``bake`` None: 5 minutes when the environment
+    names alarms, else none. ``rollback_on_failure``: on failure, deploy the
+    environment's last verified release (``force``/``description`` pass a
+    freeze). ``skip_without_services``: when no ECS service is declared or
+    found for the environment at the first look, record nothing and stop
+    (``make deploy`` in a project without ECS).
+    """
+
+    environment_id: str
+    requested_by: Person
+    timeout: float = 900.0
+    bake: float | None = None
+    interval: float = 5.0
+    rollback_on_failure: bool = False
+    force: bool = False
+    description: str = ""
+    skip_without_services: bool = False
+
+    def check(self) -> None:
+        if self.timeout <= 0:
+            raise InvalidInputError("--timeout must be more than 0")
+        if self.interval <= 0:
+            raise InvalidInputError("--interval must be more than 0")
+        if self.bake is not None and self.bake < 0:
+            raise InvalidInputError("--bake cannot be negative")
+        check_description(self.description)
 
 
 @dataclass(kw_only=True, eq=False)

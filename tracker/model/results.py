@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tracker.model.entries import DeploymentEntry, EnvironmentRef, Person, Release
+from tracker.model.entries import DeploymentEntry, EnvironmentRef, Outcome, Person, Release
 from tracker.model.records import Freeze
+from tracker.model.rollouts import ServiceCheck
 
 
 @dataclass
@@ -136,3 +137,54 @@ class Drift:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(asdict(self), message=str(self))
+
+
+# Exit codes of `tracker wait` (and of deploy/promote/rollback --wait) per WaitResult.status.
+WAIT_EXIT = {"verified": 0, "no_services": 0, "failed": 1, "superseded": 1, "timed_out": 3}
+
+
+@dataclass
+class WaitResult:
+    """What ``tracker wait`` found: the verdict recorded on a deployment (or why none was).
+
+    ``status``: ``verified``, ``failed``, ``timed_out`` (recorded as failed),
+    ``superseded`` (a newer deployment took the environment; nothing recorded)
+    or ``no_services`` (``--skip-without-services`` found no ECS service;
+    nothing recorded). ``rollback``: the rollback ``--rollback-on-failure``
+    made; ``note``: why there is none, or why nothing was recorded.
+    """
+
+    environment_id: str
+    release_id: str
+    status: str
+    outcome: Outcome | None = None
+    checks: list[ServiceCheck] = field(default_factory=list)
+    date_requested: str | None = None  # the deployment's
+    rollback: DeployResult | None = None
+    note: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return WAIT_EXIT[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "environment_id": self.environment_id,
+            "release_id": self.release_id,
+            "date_requested": self.date_requested,
+            "status": self.status,
+            "outcome": self.outcome.to_json() if self.outcome else None,
+            "services": [
+                {
+                    "service_id": c.service_id,
+                    "ecs_service": c.label,
+                    "state": c.state,
+                    "detail": c.detail,
+                    "running_image": c.running_image,
+                }
+                for c in self.checks
+            ],
+            "rollback": self.rollback.as_dict() if self.rollback else None,
+            "note": self.note,
+        }

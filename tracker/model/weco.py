@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.errors import InvalidInputError, ProjectManifestError
 from tracker.model import schema
-from tracker.model.project import Project, ProjectFile, check_role_account, windows_of
+from tracker.model.project import Project, ProjectFile, check_role_account, rollouts_of, windows_of
 
 # weco-deploy keys the tracker accepts and does not act on, and what each one means here.
 # Any other unknown key is accepted too (weco-deploy ignored them) but warned about: it may be a typo.
@@ -31,8 +31,8 @@ UNUSED_REPOSITORY_KEYS = {
 }
 # In an ECS service entry of a repository: weco-deploy's role and region for its ECS calls.
 UNUSED_SERVICE_KEYS = {
-    "role_arn": "weco-deploy's role for ECS calls; the tracker does not call ECS",
-    "region_name": "the ECS service's region; the tracker does not call ECS",
+    "role_arn": "weco-deploy's role for ECS calls; `tracker wait` reads ECS as the project's role",
+    "region_name": "the ECS service's region; `tracker wait` reads ECS in the project's region",
     "aws_region_name": "as region_name",
 }
 _PROJECT_KEYS = {
@@ -46,7 +46,7 @@ _PROJECT_KEYS = {
     *UNUSED_PROJECT_KEYS,
 }
 _REPOSITORY_KEYS = {"id", "name", "services", *UNUSED_REPOSITORY_KEYS}
-_ENVIRONMENT_KEYS = {"id", "name", "windows"}
+_ENVIRONMENT_KEYS = {"id", "name", "windows", "ecs_services", "alarms"}
 
 
 def weco_projects(document: Any, source: str) -> ProjectFile:
@@ -94,6 +94,9 @@ class _Reader:
         services, ecs, repositories = self.repositories(config["image_repositories"])
         if repositories:
             unused["image_repositories"] = repositories
+        declared, alarms = rollouts_of(
+            f"{self.source} is invalid: {pid}.environments", config.get("environments") or [], services
+        )
         return Project(
             id=pid,
             name=config.get("name", pid),
@@ -107,6 +110,8 @@ class _Reader:
             windows=windows_of(
                 f"{self.source} is invalid: {pid}.environments", config.get("environments") or []
             ),
+            ecs_declared=declared,
+            alarms=alarms,
         )
 
     def repositories(

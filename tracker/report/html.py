@@ -20,6 +20,8 @@ MEANINGS = {
     "frozen": ("#7c3aed", "frozen, freeze or deployment window closed"),
     "forced": ("#c026d3", "forced deployment"),
     "rollback": ("#0d9488", "rollback"),
+    "verified": ("#166534", "verified: ECS runs it (tracker wait)"),
+    "failed": ("#9f1239", "rollout failed in ECS (tracker wait)"),
     "deploy": ("#2563eb", "ordinary deployment"),
     "none": ("#9ca3af", "not deployed"),
     "waiting": ("#16a34a", "waiting to ship"),
@@ -113,6 +115,7 @@ def _card(env: dict[str, Any]) -> str:
     marks = [_badge("rollback", "rollback")] if env["rollback"] else []
     marks += [_badge("forced", "forced", env["forced"])] if env["forced"] else []
     marks = marks or [_badge("deploy", "deployed")]
+    marks += _outcome_badge(env.get("outcomes"))
     forced = f'<p class="note">forced through {e(env["forced"])}</p>' if env["forced"] else ""
     why = f'<p class="why">{e(env["description"])}</p>' if env["description"] else ""
     return (
@@ -227,7 +230,16 @@ def _entry_marks(entry: dict[str, Any]) -> str:
         marks.append(_badge("rollback", "rollback") + (f" from {e(short_id(source))}" if source else ""))
     if entry["forced"]:
         marks.append(_badge("forced", "forced", entry["forced"]))
-    return "<br>".join(marks) or _badge("deploy", "deployed")
+    marks = marks or [_badge("deploy", "deployed")]
+    return "<br>".join(marks + _outcome_badge(entry.get("outcomes")))
+
+
+def _outcome_badge(outcomes: list[dict[str, Any]] | None) -> list[str]:
+    """The deployment's latest verdict as a badge (its reason on hover); none when never checked."""
+    if not outcomes:
+        return []
+    last = outcomes[-1]
+    return [_badge(last["status"], last["status"], f"{last['date']}: {last['reason']}")]
 
 
 def _timeline_row(entry: dict[str, Any], lookback: int) -> str:

@@ -42,6 +42,9 @@ def _md_environments(data: dict[str, Any]) -> list[str]:
         marks = (" **rollback**" if env["rollback"] else "") + (
             f" **forced** through {_md(env['forced'])}" if env["forced"] else ""
         )
+        if env.get("outcomes"):
+            last = env["outcomes"][-1]
+            marks += f" **{last['status']}** {_md(last['reason'])}"
         by = (env["requested_by"] or {}).get("name", "")
         lines.append(
             f"| {_md_name(env)} | `{env['release_id']}` | {env['deployed_at']} ({env['ago']}) | {_md(by)} | "
@@ -107,7 +110,8 @@ def _what(entry: dict[str, Any]) -> str:
     if entry["kind"] != "deployment":
         return entry["kind"] + (f" until {entry['until']}" if entry.get("until") else "")
     words = ["rollback" if entry["rollback"] else "deployment"]
-    return " ".join(words + (["forced"] if entry["forced"] else []))
+    verdict = [entry["outcomes"][-1]["status"]] if entry.get("outcomes") else []
+    return " ".join(words + (["forced"] if entry["forced"] else []) + verdict)
 
 
 def _md_timeline(data: dict[str, Any]) -> list[str]:

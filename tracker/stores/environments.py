@@ -5,7 +5,8 @@
 * the *state item* (``environment_id`` = ``{environment}#state``; ``#`` never
   occurs in an environment id): the environment's ``active_freeze`` (and
   ``frozen_until``, unix seconds), the ``freeze_log`` of freezes and
-  unfreezes, and ``undelivered_events`` (events EventBridge did not take).
+  unfreezes, ``undelivered_events`` (events EventBridge did not take) and
+  ``last_verified`` (the newest deployment ``tracker wait`` verified).
   Attribute names avoid DynamoDB's reserved words (``log`` is one).
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.errors import AwsError
-from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry
+from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, LastVerified
 from tracker.stores.dynamo import Dynamo, Item, attribute, deserialize
 
 STATE_SUFFIX = "#state"  # environment_id of an environment's state item: "{environment}#state"
@@ -37,6 +38,7 @@ def row_from_item(item: Item) -> DeploymentRow:
         deployed_at=plain.get("deployed_at", 0),
         version=int(plain.get("version", 0)),
         previous_release_id=plain.get("previous_release_id"),
+        outcome=plain.get("outcome"),
     )
 
 
@@ -47,11 +49,13 @@ def is_state_item(item: Item) -> bool:
 def state_from_item(item: Item) -> EnvironmentState:
     plain = deserialize(item)
     freeze = plain.get("active_freeze")
+    verified = plain.get("last_verified")
     return EnvironmentState(
         environment_id=plain["environment_id"].removesuffix(STATE_SUFFIX),
         freeze=Freeze.from_item(freeze) if freeze else None,
         log=[FreezeLogEntry.from_item(entry) for entry in plain.get("freeze_log", [])],
         undelivered=plain.get("undelivered_events", []),
+        last_verified=LastVerified.from_item(verified) if verified else None,
     )
 
 

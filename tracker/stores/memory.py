@@ -20,8 +20,17 @@ from tracker.errors import AwsError, WriteRefused
 from tracker.model.entries import Release
 from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, Snapshot
 from tracker.stores.dynamo import check_size
+from tracker.stores.ecs import EcsFinder
 from tracker.stores.releases import newest_first
-from tracker.stores.transaction import ENTRY, NOT_FROZEN, ROW, DeploymentWrite
+from tracker.stores.transaction import (
+    CURRENT,
+    ENTRY,
+    NOT_FROZEN,
+    OUTCOME_ENTRY,
+    ROW,
+    DeploymentWrite,
+    OutcomeWrite,
+)
 
 
 @dataclass
@@ -134,6 +143,27 @@ class MemoryTrackingStore:
         self.environments.rows[(row.project_id, row.environment_id)] = replace(row)
         return row
 
+    def record_outcome(self, write: OutcomeWrite) -> None:
+        """The outcome transaction's conditions, checked and applied as one step."""
+        stored = self.releases.items.get(write.release.release_id)
+        key = (write.release.project_id, write.row.environment_id)
+        row = self.environments.rows.get(key)
+        entry_ok = (
+            stored is not None
+            and len(stored.deployments) > write.index
+            and stored.deployments[write.index].date_requested == write.entry.date_requested
+        )
+        current = row is not None and row.token == write.row.token
+        failed = {name for name, ok in ((OUTCOME_ENTRY, entry_ok), (CURRENT, current)) if not ok}
+        if failed:
+            raise WriteRefused(frozenset(failed))
+        assert stored is not None and row is not None
+        entry = stored.deployments[write.index]
+        stored.deployments[write.index] = replace(entry, outcomes=(*(entry.outcomes or ()), write.outcome))
+        row.outcome = write.outcome.to_item()
+        if write.last_verified is not None:
+            self.environments._state(*key).last_verified = write.last_verified
+
     def _conditions(self, write: DeploymentWrite) -> dict[str, bool]:
         release = self.releases.items.get(write.release.release_id)
         key = (write.release.project_id, write.environment_id)
@@ -190,3 +220,51 @@ class MemoryEvents:
 
             raise EventError(self.fail)
         self.sent.append((detail_type, copy.deepcopy(detail)))
+
+
+class MemoryEcs(EcsFinder):
+    """ECS and CloudWatch in memory: services as DescribeServices would describe them, per cluster.
+
+    ``clusters``: cluster ARN -> service name -> description (``serviceName``,
+    ``serviceArn``, ``clusterArn``, ``status``, ``tags``, ``deployments``,
+    ``events``); ``task_definitions``: ARN -> container name -> image;
+    ``alarm_values``: name -> state. ``calls`` counts the primitive reads.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clusters: dict[str, dict[str, dict[str, Any]]] = {}
+        self.task_definitions: dict[str, dict[str, str]] = {}
+        self.alarm_values: dict[str, str] = {}
+        self.calls: list[str] = []
+
+    def cluster_arns(self) -> list[str]:
+        self.calls.append("ListClusters")
+        return sorted(self.clusters)
+
+    def service_arns(self, cluster: str) -> list[str]:
+        self.calls.append("ListServices")
+        return sorted(s["serviceArn"] for s in self.clusters.get(cluster, {}).values())
+
+    def describe(self, cluster: str, names: list[str], tags: bool) -> tuple[list[dict[str, Any]], list[str]]:
+        self.calls.append("DescribeServices")
+        assert len(names) <= 10, "DescribeServices takes at most 10 services"
+        services = self.clusters.get(cluster) or next(
+            (v for k, v in self.clusters.items() if k.rsplit("/", 1)[-1] == cluster), {}
+        )
+        found, missing = [], []
+        for name in names:
+            match = services.get(name.rsplit("/", 1)[-1])
+            if match is None:
+                missing.append(name)
+            else:
+                found.append({k: v for k, v in copy.deepcopy(match).items() if tags or k != "tags"})
+        return found, missing
+
+    def task_definition(self, arn: str) -> dict[str, str]:
+        self.calls.append("DescribeTaskDefinition")
+        return dict(self.task_definitions[arn])
+
+    def alarm_states(self, names: list[str]) -> dict[str, str]:
+        self.calls.append("DescribeAlarms")
+        return {name: self.alarm_values[name] for name in names if name in self.alarm_values}

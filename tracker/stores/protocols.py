@@ -23,7 +23,7 @@ from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, Freez
 
 if TYPE_CHECKING:
     from tracker.model.ecr import EcrImage
-    from tracker.stores.transaction import DeploymentWrite
+    from tracker.stores.transaction import DeploymentWrite, OutcomeWrite
 
 
 class Releases(Protocol):
@@ -75,6 +75,10 @@ class TrackingStore(Protocol):
 
     def record(self, write: DeploymentWrite) -> DeploymentRow:
         """The deployment's entry, ``deployed_at`` and the row, atomically; WriteRefused names what failed."""
+
+    def record_outcome(self, write: OutcomeWrite) -> None:
+        """A verdict on the entry and the row (and last_verified), atomically, only while the row
+        still names that deployment; WriteRefused names what failed."""
 
 
 class Parameters(Protocol):

@@ -26,7 +26,7 @@ from tracker.stores.environments import (
 from tracker.stores.releases import ReleaseTable, release_from_item, release_key
 
 if TYPE_CHECKING:
-    from tracker.stores.transaction import DeploymentWrite
+    from tracker.stores.transaction import DeploymentWrite, OutcomeWrite
 
 
 class DynamoTrackingStore:
@@ -77,3 +77,10 @@ class DynamoTrackingStore:
         check_size(write.grown().as_row())
         self.db.transact(parts(self.db, write), "recording the deployment")
         return write.row
+
+    def record_outcome(self, write: OutcomeWrite) -> None:
+        """One TransactWriteItems (tracker.stores.transaction.outcome_parts); WriteRefused by part name."""
+        from tracker.stores.transaction import outcome_parts
+
+        check_size(write.release.as_row())
+        self.db.transact(outcome_parts(self.db, write), "recording the deployment's outcome")

@@ -17,6 +17,17 @@ reported by those names (:class:`~tracker.errors.WriteRefused`):
 
 The next checks of state kept beside the environment join as further named
 parts; nothing positional changes.
+
+A deployment's *outcome* (``tracker wait``'s verdict) is written the same
+way, in its own transaction (:func:`outcome_parts`):
+
+* ``outcome_entry``: appends the verdict to the entry's ``outcomes``,
+  conditioned on the entry at that position being the deployment's;
+* ``current``: sets the row's ``outcome``, conditioned on the row still
+  naming that deployment (release and version): a late verdict never lands
+  on a newer deployment;
+* ``last_verified``: for a verified deployment, the environment's state item
+  remembers it (where ``wait --rollback-on-failure`` goes back to).
 """
 
 from __future__ import annotations
@@ -24,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from tracker.model.entries import DeploymentEntry, Release
-from tracker.model.records import DeploymentRow
+from tracker.model.entries import DeploymentEntry, Outcome, Release
+from tracker.model.records import DeploymentRow, LastVerified
 from tracker.stores.dynamo import Dynamo, attribute, serialize
 from tracker.stores.environments import state_key
 from tracker.stores.releases import release_key
@@ -34,6 +45,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import PutTypeDef, TransactWriteItemTypeDef
 
 ENTRY, ROW, NOT_FROZEN = "entry", "row", "not_frozen"
+OUTCOME_ENTRY, CURRENT, LAST_VERIFIED = "outcome_entry", "current", "last_verified"
 
 
 @dataclass(frozen=True)
@@ -125,5 +137,81 @@ def _not_frozen(db: Dynamo, write: DeploymentWrite) -> TransactWriteItemTypeDef:
             "Key": state_key(write.release.project_id, write.environment_id),
             "ConditionExpression": "attribute_not_exists(active_freeze) OR frozen_until <= :at",
             "ExpressionAttributeValues": {":at": attribute(write.at)},
+        }
+    }
+
+
+@dataclass(frozen=True)
+class OutcomeWrite:
+    """A verdict on the deployment ``row`` names, whose entry is ``release.deployments[index]``."""
+
+    release: Release
+    index: int
+    row: DeploymentRow
+    outcome: Outcome
+
+    @property
+    def entry(self) -> DeploymentEntry:
+        return self.release.deployments[self.index]
+
+    @property
+    def last_verified(self) -> LastVerified | None:
+        if self.outcome.status != "verified":
+            return None
+        return LastVerified(self.release.release_id, self.entry.date_requested, self.outcome.date)
+
+
+def outcome_parts(db: Dynamo, write: OutcomeWrite) -> dict[str, TransactWriteItemTypeDef]:
+    """The outcome transaction's items by name (see the module docstring)."""
+    at = f"release_manifest.deployments[{write.index}]"
+    outcome = attribute(write.outcome.to_item())
+    found: dict[str, TransactWriteItemTypeDef] = {
+        OUTCOME_ENTRY: {
+            "Update": {
+                "TableName": db.tables.releases,
+                "Key": release_key(write.release.release_id),
+                "UpdateExpression": (
+                    f"SET {at}.outcomes = list_append(if_not_exists({at}.outcomes, :empty), :o)"
+                ),
+                "ConditionExpression": f"project_id = :p AND {at}.date_requested = :d",
+                "ExpressionAttributeValues": {
+                    ":o": {"L": [outcome]},
+                    ":empty": {"L": []},
+                    ":p": {"S": write.release.project_id},
+                    ":d": {"S": write.entry.date_requested},
+                },
+            }
+        },
+        CURRENT: _set_row_outcome(db, write.row, outcome),
+    }
+    verified = write.last_verified
+    if verified is not None:
+        found[LAST_VERIFIED] = {
+            "Update": {
+                "TableName": db.tables.deployments,
+                "Key": state_key(write.release.project_id, write.row.environment_id),
+                "UpdateExpression": "SET last_verified = :v",
+                "ExpressionAttributeValues": {":v": attribute(verified.to_item())},
+            }
+        }
+    return found
+
+
+def _set_row_outcome(db: Dynamo, row: DeploymentRow, outcome: object) -> TransactWriteItemTypeDef:
+    """The row's ``outcome``, only while the row still names this deployment."""
+    values = {":o": outcome, ":r": {"S": row.release_id}}
+    if row.version:
+        condition = "release_id = :r AND #v = :v"
+        values[":v"] = {"N": str(row.version)}
+    else:
+        condition = "release_id = :r AND attribute_not_exists(#v)"
+    return {
+        "Update": {
+            "TableName": db.tables.deployments,
+            "Key": {"project_id": {"S": row.project_id}, "environment_id": {"S": row.environment_id}},
+            "UpdateExpression": "SET outcome = :o",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": values,  # type: ignore[typeddict-item]
         }
     }

@@ -8,6 +8,7 @@ from tracker.errors import InvalidInputError, ReleaseNotFoundError
 from tracker.model import schema
 from tracker.model.entries import Release
 from tracker.model.paths import deployment_parameter, deployments_path, split_deployment_parameter
+from tracker.model.records import DeploymentRow
 from tracker.model.results import Drift, EnvironmentStatus
 from tracker.workflows.deployments import converge_parameters, current_row
 from tracker.workflows.gate import closed_now
@@ -73,12 +74,15 @@ def _is_environment_id(value: str) -> bool:
     return True
 
 
-def verify(ctx: Context, environment_id: str | None = None) -> list[Drift]:
+def verify(
+    ctx: Context, environment_id: str | None = None, outcomes: dict[str, str] | None = None
+) -> list[Drift]:
     """Where the deployments table, the release manifests and SSM disagree.
 
     Also lists events EventBridge did not take (kept in the environments'
     state items). Reads: one Query (or two GetItems), one BatchGetItem, one
-    GetParametersByPath.
+    GetParametersByPath. ``outcomes``, when given, gets each environment's
+    line on whether ECS runs its current deployment (no further read).
     """
     project, environments = ctx.project, ctx.store.environments
     if environment_id is not None:
@@ -95,10 +99,19 @@ def verify(ctx: Context, environment_id: str | None = None) -> list[Drift]:
         drifts.extend(
             _environment_drift(ctx, row.environment_id, row.release_id, found.get(row.release_id), ssm)
         )
+        if outcomes is not None:
+            outcomes[row.environment_id] = _outcome(row)
     drifts.extend(_parameters_without_row(ctx, {r.environment_id for r in rows}, ssm))
     for env, state in sorted(states.items()):
         drifts.extend(_undelivered(env, event) for event in state.undelivered)
     return drifts
+
+
+def _outcome(row: DeploymentRow) -> str:
+    if not row.outcome:
+        return f"release {row.release_id}: unverified (`tracker wait {row.environment_id}` checks ECS)"
+    found = row.outcome
+    return f"release {row.release_id}: {found.get('status')} {found.get('date')}: {found.get('reason')}"
 
 
 def _undelivered(environment_id: str, event: dict[str, Any]) -> Drift:

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tracker.model.clock import Clock
     from tracker.model.project import Project
+    from tracker.stores.ecs import EcsFinder
     from tracker.stores.protocols import Events, Parameters, Registry, TrackingStore
 
 
@@ -37,3 +40,11 @@ class Context(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def ecs(self) -> EcsFinder:
+        """ECS and CloudWatch reads (``tracker wait``)."""
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How a poll waits for the next one (time.sleep; tests move their clock instead)."""

@@ -185,6 +185,7 @@ def _record(
         description=request.description,
         forced=plan.overridden,
         rollback_from=request.rollback_from,
+        rollback_of=request.rollback_of,
     )
     schema.validate("release_manifest#/$defs/deployment", entry.to_item(), ReleaseManifestError)
     write = DeploymentWrite(release, entry, plan.at, plan.row, check_freeze=not request.force)
@@ -329,6 +330,7 @@ def rollback(ctx: Context, request: RollbackRequest) -> DeployResult:
         description=described,
         force=request.force,
         rollback_from=row.release_id,
+        rollback_of=request.rollback_of,
     )
     return deploy(ctx, deployment)
 
