@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from bench.common import RELEASES, counted, image, log, make_project
+from bench.common import DEPLOYMENTS, RELEASES, counted, image, log, make_project, service_ids
 from tests.support.counting import CallCounter
 
 PROJECT_ID = "bench-history"
@@ -46,7 +46,7 @@ def release_row(index: int) -> dict[str, Any]:
             "date_requested": iso8601(created),
             "requested_by": {"id": "ci", "name": "CI"},
             "description": f"release {index}",
-            "images": {f"svc{s:03d}": image(PROJECT_ID, f"svc{s:03d}", index) for s in range(SERVICES)},
+            "images": {s: image(PROJECT_ID, s, index) for s in service_ids(SERVICES)},
             "deployments": deployments,
         },
     }
@@ -89,6 +89,57 @@ def measure(counter: CallCounter, tracker: Any) -> dict[str, Any]:
     return result
 
 
+def wait_reads(counter: CallCounter, tracker: Any, size: int) -> dict[str, Any]:
+    """Items read by `tracker wait stage --rollback-on-failure` after ``size`` deployments to stage.
+
+    Stage's row names the newest release; its state item's last verified deployment is ten
+    releases older. The project runs no ECS service, so the wait times out at its first poll,
+    records the failure and rolls back to that release: every read of the path, none of history.
+    """
+    from boto3.dynamodb.types import TypeSerializer
+
+    from tracker.model.clock import iso8601
+    from tracker.model.requests import WaitRequest
+
+    serializer = TypeSerializer()
+    newest, verified = size - 1, size - 10
+    items: list[dict[str, Any]] = [
+        {
+            "project_id": PROJECT_ID,
+            "environment_id": "stage",
+            "release_id": f"{PROJECT_ID}:release-{newest:06d}",
+            "deployed_at": START + newest * STEP + 60,
+            "version": size,
+            "previous_release_id": f"{PROJECT_ID}:release-{newest - 1:06d}",
+        },
+        {
+            "project_id": PROJECT_ID,
+            "environment_id": "stage#state",
+            "last_verified": {
+                "release_id": f"{PROJECT_ID}:release-{verified:06d}",
+                "date_requested": iso8601(START + verified * STEP + 60),
+                "verified_at": iso8601(START + verified * STEP + 120),
+            },
+        },
+    ]
+    for item in items:
+        tracker.clients.dynamodb.put_item(
+            TableName=DEPLOYMENTS, Item={k: serializer.serialize(v) for k, v in item.items()}
+        )
+    request = WaitRequest(
+        environment_id="stage", requested_by=tracker.person(), timeout=0.001, rollback_on_failure=True
+    )
+    found: list[Any] = []
+    calls = counter.measure(lambda: found.append(tracker.wait(request)))
+    result = found[0]
+    if (
+        result.rollback is None
+        or result.rollback.release.release_id != items[1]["last_verified"]["release_id"]
+    ):
+        raise RuntimeError(f"wait --rollback-on-failure did not roll back: {result.note}")
+    return {"deployments": size, "items_read": counter.items_read, "calls": calls}
+
+
 def run(sizes: list[int]) -> dict[str, Any]:
     counter = CallCounter()
     tracker = counted(counter, make_project(PROJECT_ID, SERVICES))
@@ -104,4 +155,6 @@ def run(sizes: list[int]) -> dict[str, Any]:
         name: all(by_size[str(s)]["items_read"] <= by_size[str(sizes[0])]["items_read"] for s in sizes)
         for name, by_size in results.items()
     }
-    return {"table_sizes": sizes, "limit": LIMIT, "results": results, "flat": flat}
+    log(f"wait --rollback-on-failure after {sizes[-1]} deployments")
+    waited = wait_reads(counter, tracker, sizes[-1])
+    return {"table_sizes": sizes, "limit": LIMIT, "results": results, "flat": flat, "wait": waited}

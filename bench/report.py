@@ -113,6 +113,20 @@ def items_section(data: dict[str, Any]) -> list[str]:
         ),
         f"Verdict: {flat}.",
         "",
+        *_wait_items(data.get("wait")),
+    ]
+
+
+def _wait_items(waited: dict[str, Any] | None) -> list[str]:
+    if not waited:
+        return []
+    return [
+        f"`tracker wait stage --rollback-on-failure` after {waited['deployments']} deployments to stage "
+        f"(a failed rollout rolled back to the last verified release, ten deployments back): "
+        f"**{waited['items_read']} items read**, whatever the history's length (the row, the release, "
+        "the row again at the poll, the state item's last verified deployment, then the rollback's own "
+        f"reads); calls: {'; '.join(f'{k}: {breakdown(v)}' for k, v in waited['calls'].items())}.",
+        "",
     ]
 
 
@@ -302,5 +316,42 @@ def markdown(doc: dict[str, Any]) -> str:
         *deploy_section(doc["deploy_time"]),
         *make_section(doc["make"]),
         *container_section(doc["container_image"]),
+        *rollout_section(doc.get("rollouts")),
     ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rollout_section(data: dict[str, Any] | None) -> list[str]:
+    if not data:
+        return []
+    rows = []
+    for n in data["service_counts"]:
+        figures = data["calls"][str(n)]
+        for when, calls in (
+            ("first poll + record", figures["first_poll_and_record"]),
+            ("each further poll", figures["each_further_poll"]),
+        ):
+            total = sum(sum(ops.values()) for ops in calls.values())
+            account = f"{figures['account']['clusters']} ({figures['account']['services']})"
+            listed = "; ".join(f"{k}: {breakdown(v)}" for k, v in sorted(calls.items()))
+            rows.append([n, account, when, listed, total])
+    delay = data["delay"]
+    return [
+        "",
+        "## 8. `tracker wait`: calls per poll and how late a verdict is seen",
+        "",
+        "One cluster, one tagged ECS service per image, found by weco-deploy's tags (ListClusters,",
+        "ListServices in pages of 100, DescribeServices with tags 10 at a time). *First poll + record*: a",
+        "wait whose rollout is already complete (which deployment, the release, the poll, task definitions",
+        "described once each, the verdict's transaction); *each further poll*: what one more look at a",
+        "rollout still in progress costs (task definitions are not described again). Rollouts are moved",
+        "by the test suite's driver on the emulator (moto models none). Services declared in the manifest",
+        "skip ListClusters and ListServices. The search reads every cluster of the account and region",
+        "(one ListServices each) and describes every service 10 at a time: other projects' clusters count.",
+        "",
+        *table(["ECS services", "clusters (services) in the account", "", "calls", "all"], rows),
+        "Delay between ECS completing a rollout (at a random moment) and `wait` reporting it, at an",
+        f"interval of {delay['interval']} s, {delay['runs']} run(s): "
+        f"{', '.join(f'{d:.2f} s' for d in delay['delays'])}; max {delay['max']:.2f} s. Budget: one interval",
+        f"(plus the poll's own calls): {verdict(delay['within_budget'])}.",
+    ]

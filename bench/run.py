@@ -10,7 +10,8 @@ AWS API calls per operation, items read by `release list` and `history` as the
 table grows, the program Terraform runs against a floor of one boto3 call,
 `terraform plan` of roots using the module against the same roots with a no-op
 program, deploy time as services grow, and `make deploy` against a bare
-`terraform apply`, and the container image's size and start-up. Writes a
+`terraform apply`, the container image's size and start-up, and `tracker wait`'s calls
+per poll and verdict delay. Writes a
 Markdown report and a JSON of the raw figures.
 --smoke runs a tiny version of every section; --installed measures a package
 already installed from a wheel instead of building one.
@@ -29,7 +30,7 @@ from typing import Any
 # Run as a script, so the repository (bench.*, tests.support.*) is not on sys.path yet.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import api_calls, container, items_read, report, terraform_plan, wall_time  # noqa: E402
+from bench import api_calls, container, items_read, report, rollouts, terraform_plan, wall_time  # noqa: E402
 from bench.common import (  # noqa: E402
     REPO,
     bench_environment,
@@ -50,11 +51,22 @@ class Plan:
     table_sizes: list[int]
     command_runs: int
     plan_runs: int
+    poll_interval: float  # tracker wait's, for the verdict delay (5 s: the default)
+    delay_runs: int
 
 
-FULL = Plan(services=[1, 10, 100], table_sizes=[100, 1_000, 10_000], command_runs=9, plan_runs=7)
+FULL = Plan(
+    services=[1, 10, 100],
+    table_sizes=[100, 1_000, 10_000],
+    command_runs=9,
+    plan_runs=7,
+    poll_interval=5.0,
+    delay_runs=5,
+)
 # 12 services, not 3: it crosses GetParameters' batch of 10, so ceil(N/10) is really exercised.
-SMOKE = Plan(services=[1, 12], table_sizes=[100, 300], command_runs=2, plan_runs=1)
+SMOKE = Plan(
+    services=[1, 12], table_sizes=[100, 300], command_runs=2, plan_runs=1, poll_interval=0.2, delay_runs=1
+)
 
 
 def measure(plan: Plan, workdir: Path, bin_dir: Path | None = None) -> dict[str, Any]:
@@ -75,6 +87,7 @@ def measure(plan: Plan, workdir: Path, bin_dir: Path | None = None) -> dict[str,
         figures["terraform_plan"] = terraform_plan.run_plans(workdir, bin_dir, release_ids[1], plan.plan_runs)
         figures["make"] = terraform_plan.run_make(workdir, bin_dir, release_ids, plan.plan_runs)
         figures["deploy_time"] = wall_time.run_deploys(plan.services, plan.command_runs)
+        figures["rollouts"] = rollouts.run(plan.services, plan.poll_interval, plan.delay_runs)
         # Last: moto deep-copies a whole table on every TransactWriteItems (its rollback),
         # so a table of 10 000 releases would slow every later deploy -- unlike DynamoDB.
         figures["items_read"] = items_read.run(plan.table_sizes)

@@ -26,6 +26,7 @@ SECTIONS = [
     "deploy_time",
     "make",
     "container_image",
+    "rollouts",
 ]
 
 # It runs the real terraform binary (a plan of two roots).
@@ -99,3 +100,23 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path, venv: 
     image = doc["container_image"]
     assert image["base_bytes"] < image["image_bytes"] < image["base_bytes"] + 200_000_000
     assert all(numeric(f["median_s"]) for f in image["startup"].values())
+
+    # tracker wait: a further poll costs the row and the ECS search (ListServices per cluster,
+    # DescribeServices per 10 services), never the task definitions again; a long history costs nothing more.
+    rollouts = doc["rollouts"]
+    for n in rollouts["service_counts"]:
+        figures = rollouts["calls"][str(n)]
+        further = figures["each_further_poll"]
+        assert further == {
+            "dynamodb": {"GetItem": 1},
+            "ecs": {
+                "ListClusters": 1,
+                "ListServices": figures["account"]["clusters"],
+                "DescribeServices": figures["expected_describe_calls"],
+            },
+        }, (n, further)
+        first = rollouts["calls"][str(n)]["first_poll_and_record"]
+        assert first["ecs"]["DescribeTaskDefinition"] == n and first["dynamodb"]["TransactWriteItems"] == 1
+    assert rollouts["delay"]["within_budget"], rollouts["delay"]
+    waited = items["wait"]
+    assert waited["deployments"] == items["table_sizes"][-1] and 0 < waited["items_read"] < 15, waited

@@ -453,3 +453,59 @@ def test_waiting_on_an_environment_with_nothing_deployed_is_refused() -> None:
 
 def _with(**changes: Any) -> Any:
     return replace(load_project(BUGFARM), **changes)
+
+
+# -- the manifest's declarations, both formats ------------------------------------------------------
+
+RFC_DECLARING = {
+    "project": {"id": "shop", "name": "Shop"},
+    "services": [{"id": "web", "name": "Web"}],
+    "environments": [
+        {
+            "id": "prod",
+            "name": "Production",
+            "ecs_services": {
+                "web": [{"cluster": "prod", "service": "web-a"}, {"cluster": "prod", "service": "web-b"}]
+            },
+            "alarms": ["prod-5xx"],
+        }
+    ],
+}
+WECO_DECLARING = """
+shop:
+  environments:
+    - id: prod
+      ecs_services: {web: [{cluster: prod, service: web-a}, {cluster: prod, service: web-b}]}
+      alarms: [prod-5xx]
+  image_repositories:
+    - id: web
+      services: [web-frontend]
+"""
+
+
+def test_both_formats_declare_ecs_services_and_alarms_per_environment() -> None:
+    import json
+
+    from tracker.model.project import parse_project
+
+    for text in (json.dumps(RFC_DECLARING), WECO_DECLARING):
+        found = parse_project(text)
+        assert found.ecs_declared == {"prod": {"web": (("prod", "web-a"), ("prod", "web-b"))}}
+        assert found.alarms == {"prod": ("prod-5xx",)}
+    assert parse_project(WECO_DECLARING).ecs_tag_ids() == {"web-frontend": "web"}
+    assert parse_project(json.dumps(RFC_DECLARING)).ecs_tag_ids() == {"web": "web"}
+
+
+def test_a_declaration_for_a_service_the_manifest_lacks_is_refused_when_it_loads() -> None:
+    import json
+
+    from tracker.errors import ProjectManifestError
+    from tracker.model.project import parse_project
+
+    bad = json.loads(json.dumps(RFC_DECLARING))
+    bad["environments"][0]["ecs_services"] = {"api": [{"cluster": "prod", "service": "api"}]}
+    with pytest.raises(ProjectManifestError, match=r"environments\[0\].ecs_services: 'api' is not a service"):
+        parse_project(json.dumps(bad))
+    bad["environments"][0]["ecs_services"] = {"web": [{"cluster": "prod"}]}
+    with pytest.raises(ProjectManifestError, match="'service' is a required property"):
+        parse_project(json.dumps(bad))

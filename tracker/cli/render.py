@@ -49,6 +49,13 @@ def project(found: Project) -> None:
     for key, value in (("role", found.role_arn), ("account", found.account_id), ("region", found.region)):
         if value:
             click.echo(f"  {key + ':':13} {value}")
+    for env, by_service in found.ecs_declared.items():
+        listed = "; ".join(
+            f"{sid}: {', '.join(f'{c}/{n}' for c, n in targets)}" for sid, targets in by_service.items()
+        )
+        click.echo(f"  ECS in {env}: {listed}")
+    for env, alarms in found.alarms.items():
+        click.echo(f"  alarms in {env}: {', '.join(alarms)}")
     unused = _flatten(found.unused)
     if unused:
         click.echo("  accepted, not used:")
