@@ -353,5 +353,6 @@ def rollout_section(data: dict[str, Any] | None) -> list[str]:
         "Delay between ECS completing a rollout (at a random moment) and `wait` reporting it, at an",
         f"interval of {delay['interval']} s, {delay['runs']} run(s): "
         f"{', '.join(f'{d:.2f} s' for d in delay['delays'])}; max {delay['max']:.2f} s. Budget: one interval",
-        f"(plus the poll's own calls): {verdict(delay['within_budget'])}.",
+        f"(plus the look at ECS and the record, {delay['one_poll_and_record_s']:.2f} s here): "
+        f"{verdict(delay['within_budget'])}.",
     ]

@@ -65,7 +65,7 @@ FULL = Plan(
 )
 # 12 services, not 3: it crosses GetParameters' batch of 10, so ceil(N/10) is really exercised.
 SMOKE = Plan(
-    services=[1, 12], table_sizes=[100, 300], command_runs=2, plan_runs=1, poll_interval=0.2, delay_runs=1
+    services=[1, 12], table_sizes=[100, 300], command_runs=2, plan_runs=1, poll_interval=1.0, delay_runs=1
 )
 
 

@@ -276,7 +276,7 @@ def test_wait_on_the_command_line_prints_progress_and_the_verdict_and_exits_0(
     for service in ("hatching", "feeding"):
         tracker("publish", service, image(service, "v1"))
     rid = tracker("release", "create", "--quiet").stdout.strip()
-    out = tracker("deploy", rid, "prod", "--wait", "--interval", "0.1s", "--timeout", "2s", code=3)
+    out = tracker("deploy", rid, "prod", "--wait", "--interval", "0.1s", "--timeout", "0.5s", code=3)
     assert "deployed: release" in out.stdout and "timed out (recorded as failed)" in out.stdout
     assert "prod: hatching @ (none): no ECS service runs registry.example/hatching:v1 in prod" in out.stderr
     assert (

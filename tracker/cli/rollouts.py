@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from tracker.app import Tracker
-from tracker.cli.base import DESCRIPTION, FORCE, OUTPUT, USER, USER_NAME, emit_json, pass_tracker
+from tracker.cli.base import OUTPUT, USER, USER_NAME, emit_json, pass_tracker
 from tracker.model.results import WaitResult
 
 
@@ -114,8 +114,13 @@ def _failure(result: WaitResult) -> str:
 @click.command()
 @click.argument("environment_id")
 @wait_options
-@FORCE
-@DESCRIPTION
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --rollback-on-failure: roll back even though the environment is frozen or a window closes "
+    "it (the rollback's record says so).",
+)
+@click.option("--description", "-d", default="", help="Why, added to the rollback's description.")
 @click.option(
     "--skip-without-services",
     is_flag=True,

@@ -82,5 +82,5 @@ class DynamoTrackingStore:
         """One TransactWriteItems (tracker.stores.transaction.outcome_parts); WriteRefused by part name."""
         from tracker.stores.transaction import outcome_parts
 
-        check_size(write.release.as_row())
+        check_size(write.grown().as_row())
         self.db.transact(outcome_parts(self.db, write), "recording the deployment's outcome")

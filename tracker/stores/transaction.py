@@ -154,6 +154,12 @@ class OutcomeWrite:
     def entry(self) -> DeploymentEntry:
         return self.release.deployments[self.index]
 
+    def grown(self) -> Release:
+        """The release as it is once the outcome is appended (for the item-size check)."""
+        entries = list(self.release.deployments)
+        entries[self.index] = replace(self.entry, outcomes=(*(self.entry.outcomes or ()), self.outcome))
+        return replace(self.release, deployments=entries)
+
     @property
     def last_verified(self) -> LastVerified | None:
         if self.outcome.status != "verified":
