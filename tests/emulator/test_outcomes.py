@@ -297,6 +297,10 @@ def test_wait_on_the_command_line_prints_progress_and_the_verdict_and_exits_0(
         "verified",
     ]
     assert f"outcome: prod: release {rid}: verified " in tracker("verify").stdout
+    report = tracker("report", "--output", "markdown").stdout
+    assert "**verified** every service runs the release" in report and "deployment verified" in report
+    page = tracker("report").stdout
+    assert 'class="b k-verified" title="' in page and "verified: ECS runs it (tracker wait)" in page
 
 
 def test_status_says_unverified_until_someone_waits(tracker: Cli) -> None:

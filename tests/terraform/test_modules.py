@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.conftest import BUGFARM, DEPLOYMENTS, RELEASES, REPO, reset_moto
+from tests.support.rollouts import EmulatorDriver
 from tests.support.tables import create_tables
 from tests.support.terraform import copy_tree, make, terraform, tf_env, tracker
 
@@ -263,9 +265,27 @@ def test_any_declared_environment_deploys_and_promotes_through_make(tf: dict[str
 
     planned = make("plan", "ENV=dev", f"RELEASE={release_id.split(':')[1][:8]}", *common, env=env)
     assert "Plan: 1 to add" in planned.stdout and deployment_rows(aws) == []
-    make("deploy", "ENV=dev", "RELEASE=latest", *common, env=env)
-    make("promote", "FROM=dev", "TO=stage", *common, env=env)
+    deployed = make("deploy", "ENV=dev", "RELEASE=latest", *common, env=env)
+    # No ECS service runs shop in dev: make says so and does not wait.
+    assert "no ECS service runs shop's images in dev" in deployed.stdout
+    assert "not waiting: the deployment stays unverified" in deployed.stdout
+    # Stage's ECS services run the release: make promote waits and records the verdict.
+    from tests.support.library import library
+    from tracker.model.project import load_project
+
+    driver = EmulatorDriver(boto3.session.Session())
+    images = library(aws, load_project(manifest)).release(release_id).images
+    for service, image in images.items():
+        task = driver.task(f"shop-{service}", image)
+        driver.service(
+            "shop-stage", service, task, {"deployment:service": service, "deployment:env": "stage"}
+        )
+        driver.completed("shop-stage", service, task)
+    promoted = make("promote", "FROM=dev", "TO=stage", *common, env=env)
+    assert f"verified: release {release_id} in stage" in promoted.stdout
     assert deployment_rows(aws) == [("shop", "dev", release_id), ("shop", "stage", release_id)]
+    again = make("deploy", "ENV=stage", f"RELEASE={release_id}", "WAIT=0", *common, env=env)
+    assert "verified" not in again.stdout and "ECS" not in again.stdout  # WAIT=0: no wait
     assert sorted(p.name for p in (tf["state"] / "projects" / "shop").iterdir()) == ["dev", "stage"]
 
     refused = make("deploy", "ENV=qa", "RELEASE=latest", *common, env=env, check=False)
