@@ -243,7 +243,8 @@ def make_section(data: dict[str, Any]) -> list[str]:
         "`make plan|deploy ENV=stage RELEASE=…` and `terraform plan|apply` of the same root, state and",
         "variables (the plans plan the same change; the deploys alternate two releases so that every run",
         f"records a deployment); interleaved, median of {data['runs']} after one warm-up (which runs",
-        "`terraform init`; later runs skip it).",
+        "`terraform init`; later runs skip it). `make deploy` runs with `WAIT=0`: the bare apply waits for",
+        "nothing either (what the wait for ECS costs is section 8).",
         "",
         *table(["command", "median (s)", "min (s)", "runs"], rows),
         f"Ratios: plan {ratios['plan']:.2f}, deploy {ratios['deploy']:.2f} (target <= {target} each: "
