@@ -48,6 +48,14 @@ RELEASES_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{RELEASES}"
 DEPLOYMENTS_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{DEPLOYMENTS}"
 RELEASES_INDEX_ARN = f"{RELEASES_ARN}/index/latest_releases"
 TABLE_HASH_KEYS = {RELEASES: "release_id", DEPLOYMENTS: "project_id"}
+# What `tracker wait` reads to know that ECS runs a deployment.
+ROLLOUT_READS = (
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "cloudwatch:DescribeAlarms",
+)
 
 ROOT_TF = f"""
 terraform {{
@@ -457,11 +465,7 @@ def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_anoth
         "dynamodb:PutItem",
         "ssm:PutParameter",
         "ecr:DescribeImages",
-        "ecs:ListClusters",
-        "ecs:ListServices",
-        "ecs:DescribeServices",
-        "ecs:DescribeTaskDefinition",
-        "cloudwatch:DescribeAlarms",
+        *ROLLOUT_READS,
     }
     refused = [r for r in requests if not is_allowed(deployer, r)]
     assert refused == [], f"the deployer cannot do what a deployment does: {refused}"
@@ -473,15 +477,7 @@ def test_a_deployers_real_calls_are_allowed_for_its_project_and_denied_for_anoth
     assert writes and {r.resource for r in writes} >= {RELEASES_ARN, DEPLOYMENTS_ARN}
     # Table descriptions and ECR image lookups name no project's data, and ECS services and alarms
     # are read account-wide (IAM cannot scope them by project): see the module's README.
-    shared = (
-        "dynamodb:DescribeTable",
-        "ecr:DescribeImages",
-        "ecs:ListClusters",
-        "ecs:ListServices",
-        "ecs:DescribeServices",
-        "ecs:DescribeTaskDefinition",
-        "cloudwatch:DescribeAlarms",
-    )
+    shared = ("dynamodb:DescribeTable", "ecr:DescribeImages", *ROLLOUT_READS)
     leaks = [r for r in foreign if r.action not in shared and is_allowed(deployer, r)]
     assert leaks == [], f"{BUGFARM_ID}'s deployer may act on {OTHER_ID}: {leaks}"
 
