@@ -117,6 +117,7 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path, venv: 
         }, (n, further)
         first = rollouts["calls"][str(n)]["first_poll_and_record"]
         assert first["ecs"]["DescribeTaskDefinition"] == n and first["dynamodb"]["TransactWriteItems"] == 1
-    assert rollouts["delay"]["within_budget"], rollouts["delay"]
+    # The delay is a timing: reported by the benchmark, never asserted (only that it was measured).
+    assert all(numeric(d) for d in rollouts["delay"]["delays"]) and rollouts["delay"]["runs"] == 1
     waited = items["wait"]
     assert waited["deployments"] == items["table_sizes"][-1] and 0 < waited["items_read"] < 15, waited
