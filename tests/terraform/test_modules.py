@@ -109,8 +109,10 @@ def deployment_params(aws: Any, project_id: str = "bugfarm_73649") -> dict[str, 
 
 
 def deployment_rows(aws: Any) -> list[tuple[str, str, str]]:
+    """Every environment's row (state items beside them -- freezes, last verified -- left out)."""
     items = aws.dynamodb.scan(TableName=DEPLOYMENTS)["Items"]
-    return sorted((i["project_id"]["S"], i["environment_id"]["S"], i["release_id"]["S"]) for i in items)
+    rows = [i for i in items if "release_id" in i]
+    return sorted((i["project_id"]["S"], i["environment_id"]["S"], i["release_id"]["S"]) for i in rows)
 
 
 def outputs(tf: dict[str, Any], project_id: str, environment: str) -> dict[str, Any]:
