@@ -40,14 +40,16 @@ def build(base: str) -> float:
     return time.perf_counter() - start
 
 
-def run(bin_dir: Path, runs: int) -> dict[str, Any]:
+def run(bin_dir: Path, runs: int, built: str | None = None) -> dict[str, Any]:
+    """Build the image (or measure ``built``, an image `make image` already built) and time it."""
     base = os.environ.get("BENCH_BASE_IMAGE") or base_image.ensure()
     log(f"container image on {base}")
-    build_s = build(base)
-    version = json.loads(_podman("image", "inspect", IMAGE))[0]["Config"]["Labels"][
+    name = built or f"{IMAGE}:latest"
+    build_s = None if built else build(base)
+    version = json.loads(_podman("image", "inspect", name))[0]["Config"]["Labels"][
         "org.opencontainers.image.version"
     ]
-    container = _podman("create", f"{IMAGE}:latest")
+    container = _podman("create", name)
     try:
         root = _podman("mount", container)
         inside = ["chroot", "--userspec=10001:10001", root, "/opt/tracker/bin/tracker", "--help"]
@@ -65,15 +67,16 @@ def run(bin_dir: Path, runs: int) -> dict[str, Any]:
         subprocess.run(["podman", "rm", "--force", container], capture_output=True, check=False)
     result = {
         "base_image": base,
-        "image_bytes": _size(f"{IMAGE}:latest"),
+        "image_bytes": _size(name),
         "base_bytes": _size(base),
         "build_s": build_s,
         "runs": runs,
         "startup": figures,
     }
-    subprocess.run(
-        ["podman", "rmi", "--force", f"{IMAGE}:latest", f"{IMAGE}:{version}"],
-        capture_output=True,
-        check=False,
-    )
+    if not built:  # an image given is its builder's to remove
+        subprocess.run(
+            ["podman", "rmi", "--force", f"{IMAGE}:latest", f"{IMAGE}:{version}"],
+            capture_output=True,
+            check=False,
+        )
     return result

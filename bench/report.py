@@ -290,7 +290,12 @@ def container_section(data: dict[str, Any]) -> list[str]:
         "",
         "Built as `make image` builds it, on the offline Debian bookworm base of",
         "tests/support/base_image.py (Python 3.11, trimmed like the official slim images); sizes as podman",
-        f"reports them (uncompressed). The build took {data['build_s']:.0f} s, wheels included.",
+        "reports them (uncompressed). "
+        + (
+            f"The build took {data['build_s']:.0f} s, wheels included."
+            if data["build_s"] is not None
+            else "The image was built by the test suite (the build was not timed)."
+        ),
         "",
         *table(["", "MB"], sizes),
         "Start-up of `tracker --help` inside the image: the entrypoint run in the container's mounted",

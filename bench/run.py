@@ -69,8 +69,11 @@ SMOKE = Plan(
 )
 
 
-def measure(plan: Plan, workdir: Path, bin_dir: Path | None = None) -> dict[str, Any]:
-    """Every section; ``bin_dir``: the package already installed from a wheel (else built here)."""
+def measure(
+    plan: Plan, workdir: Path, bin_dir: Path | None = None, image: str | None = None
+) -> dict[str, Any]:
+    """Every section; ``bin_dir``: the package already installed from a wheel (else built here);
+    ``image``: the container image already built (else built here)."""
     if bin_dir is None:
         log("building the wheel and a fresh virtualenv with it")
         bin_dir = install(build_wheel(workdir / "wheel"), workdir / "venv")
@@ -91,7 +94,7 @@ def measure(plan: Plan, workdir: Path, bin_dir: Path | None = None) -> dict[str,
         # Last: moto deep-copies a whole table on every TransactWriteItems (its rollback),
         # so a table of 10 000 releases would slow every later deploy -- unlike DynamoDB.
         figures["items_read"] = items_read.run(plan.table_sizes)
-    figures["container_image"] = container.run(bin_dir, plan.command_runs)
+    figures["container_image"] = container.run(bin_dir, plan.command_runs, image)
     return figures
 
 
@@ -114,12 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         help="bin directory of a virtualenv holding the package installed from a wheel, to measure "
         "instead of building one (the test suite passes the one it built)",
     )
+    parser.add_argument(
+        "--image",
+        metavar="NAME",
+        help="a container image `make image` already built, to measure instead of building one (the test "
+        "suite passes the one it built; the build is then not timed)",
+    )
     args = parser.parse_args(argv)
     md_path, json_path = outputs(args)
     info = machine_info()
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
         installed = Path(args.installed) if args.installed else None
-        figures = measure(SMOKE if args.smoke else FULL, Path(workdir), installed)
+        figures = measure(SMOKE if args.smoke else FULL, Path(workdir), installed, args.image)
     document = {"mode": "smoke" if args.smoke else "full", "machine": info, **figures}
     for path, text in (
         (json_path, json.dumps(document, indent=2) + "\n"),

@@ -112,3 +112,33 @@ def tracker(aws: Any, bugfarm_file: Path) -> Any:
 def write_project(path: Path, document: Any) -> Path:
     path.write_text(document if isinstance(document, str) else json.dumps(document))
     return path
+
+
+IMAGE = "localhost/release-tracker-test"
+
+
+def podman(*args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"podman {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def image() -> Iterator[dict[str, Any]]:
+    """`make image` on the offline base, once per session (the container tests and the benchmark's
+    smoke run measure the same image); its configuration. Removed afterwards."""
+    import subprocess
+    import tomllib
+
+    from tests.support import base_image
+
+    base = base_image.ensure()
+    env = {**os.environ, "BASE_IMAGE": base, "IMAGE_NAME": IMAGE}
+    done = subprocess.run(["make", "image"], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    config = json.loads(podman("image", "inspect", f"{IMAGE}:latest"))[0]
+    yield config
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    subprocess.run(["podman", "rmi", "--force", f"{IMAGE}:latest", f"{IMAGE}:{version}"], check=False)

@@ -23,12 +23,11 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import BUGFARM, DEPLOYMENTS, REGION, REPO
+from tests.conftest import BUGFARM, DEPLOYMENTS, IMAGE, REGION, REPO
 from tests.support import base_image
 from tests.support.accounts import DEFAULT_ACCOUNT
 from tests.support.ecr import push, uri
 
-IMAGE = "localhost/release-tracker-test"
 PROJECT = "bugfarm_73649"
 SERVICES = ("hatching", "feeding")
 
@@ -45,20 +44,6 @@ def package_version() -> str:
     import tomllib
 
     return str(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"])
-
-
-@pytest.fixture(scope="module")
-def image() -> Iterator[dict[str, Any]]:
-    """`make image` on the offline base; the image's configuration. Removed afterwards."""
-    base = base_image.ensure()
-    env = {**os.environ, "BASE_IMAGE": base, "IMAGE_NAME": IMAGE}
-    done = subprocess.run(["make", "image"], cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    config = json.loads(podman("image", "inspect", f"{IMAGE}:latest"))[0]
-    yield config
-    subprocess.run(
-        ["podman", "rmi", "--force", f"{IMAGE}:latest", f"{IMAGE}:{package_version()}"], check=False
-    )
 
 
 @pytest.fixture

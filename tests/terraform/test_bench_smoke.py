@@ -12,8 +12,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.conftest import IMAGE
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = ["publish", "release create", "deploy", "promote", "status", "history", "verify"]
@@ -37,7 +40,9 @@ def numeric(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path, venv: Path) -> None:
+def test_bench_smoke_reports_every_section_and_flat_reads(
+    tmp_path: Path, venv: Path, image: dict[str, Any]
+) -> None:
     # The benchmark starts its own moto server; strip any endpoint the session's
     # fixture may have exported so the subprocess cannot touch that server.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRACKER_"))}
@@ -49,6 +54,8 @@ def test_bench_smoke_reports_every_section_and_flat_reads(tmp_path: Path, venv: 
             "--smoke",
             "--installed",
             str(venv),
+            "--image",
+            f"{IMAGE}:latest",
             "--out-md",
             str(md),
             "--out-json",
