@@ -147,7 +147,7 @@ def test_the_readme_example_stack_deploys_every_environment_with_the_module_copi
     pinned = f"{uri(DEFAULT_ACCOUNT, REGION, 'hatching', 'v7')}@{digests['hatching']}"
     assert family["containerDefinitions"][0]["image"] == pinned
     row = tracker.store.environments.row("bugfarm_73649", "prod")
-    assert row is not None and row.release_id == release_id and row.outcome["status"] == "verified"
+    assert row is not None and row.release_id == release_id and row.outcome.status == "verified"
     again = terraform(stack, "plan", "-detailed-exitcode", *by_hand, env=env, check=False)
     assert again.returncode == 0, again.stdout + again.stderr
 
@@ -166,7 +166,7 @@ def test_the_readme_example_stack_deploys_every_environment_with_the_module_copi
         in words
     )
     row = tracker.store.environments.row("bugfarm_73649", "stage")
-    assert row is not None and row.outcome["status"] == "failed"  # recorded, and known not to run
+    assert row is not None and row.outcome.status == "failed"  # recorded, and known not to run
     assert (state / "projects" / "bugfarm_73649" / "stage" / "terraform.tfstate").is_file()
     status = run(str(venv / "tracker"), "status", cwd=stack, env=drive)
     assert "\n  FAILED " in status.split("\nstage: ", 1)[1].split("\nprod: ", 1)[0]

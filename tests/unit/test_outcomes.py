@@ -105,7 +105,7 @@ def test_every_service_running_the_release_is_verified_on_the_entry_the_row_and_
         "hatching @ main/hatching-prod: runs registry.example/hatching:v1 (2/2 tasks)" in entry.outcome.reason
     )
     row = t.store.environments.row(t.project.id, "prod")
-    assert row.outcome == entry.outcome.to_item()
+    assert row.outcome == entry.outcome
     assert t.store.environments.state(t.project.id, "prod").last_verified.release_id == rid
     assert [kind for kind, _ in t.events.sent][-1] == "Deployment Verified"
     assert clock.slept == []  # verified at the first look: no bake without alarms

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from tracker.model.entries import EnvironmentRef, Person, Record, Release
+from tracker.model.entries import EnvironmentRef, Outcome, Person, Record, Release
 
 
 @dataclass
@@ -21,9 +21,9 @@ class DeploymentRow:
     Beyond the RFC's three columns: ``deployed_at``, ``version`` (a counter,
     the optimistic lock of the deployment transaction),
     ``previous_release_id`` (what ran before, for rollback) and ``outcome``
-    (the latest verdict of ``tracker wait`` on this deployment, as the
-    manifest entry's ``outcomes`` item; gone when the next deployment is
-    written). Rows written by other tools without them read as version 0.
+    (the latest verdict of ``tracker wait`` on this deployment, the same
+    record as the manifest entry's last ``outcomes`` item; gone when the next
+    deployment is written). Rows written by other tools without them read as version 0.
     """
 
     project_id: str
@@ -32,7 +32,7 @@ class DeploymentRow:
     deployed_at: float = 0
     version: int = 0
     previous_release_id: str | None = None
-    outcome: dict[str, Any] | None = None
+    outcome: Outcome | None = None
 
     @property
     def token(self) -> tuple[str, int]:

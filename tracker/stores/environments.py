@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.errors import AwsError
+from tracker.model.entries import Outcome
 from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, LastVerified
 from tracker.stores.dynamo import Dynamo, Item, attribute, deserialize
 
@@ -38,7 +39,7 @@ def row_from_item(item: Item) -> DeploymentRow:
         deployed_at=plain.get("deployed_at", 0),
         version=int(plain.get("version", 0)),
         previous_release_id=plain.get("previous_release_id"),
-        outcome=plain.get("outcome"),
+        outcome=Outcome.from_item(plain["outcome"]) if plain.get("outcome") else None,
     )
 
 

@@ -158,9 +158,8 @@ class MemoryTrackingStore:
         if failed:
             raise WriteRefused(frozenset(failed))
         assert stored is not None and row is not None
-        entry = stored.deployments[write.index]
-        stored.deployments[write.index] = replace(entry, outcomes=(*(entry.outcomes or ()), write.outcome))
-        row.outcome = write.outcome.to_item()
+        stored.deployments[write.index] = write.judged()
+        row.outcome = write.outcome
         if write.last_verified is not None:
             self.environments._state(*key).last_verified = write.last_verified
 

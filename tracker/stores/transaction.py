@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from tracker.model.entries import DeploymentEntry, Outcome, Release
 from tracker.model.records import DeploymentRow, LastVerified
 from tracker.stores.dynamo import Dynamo, attribute, serialize
-from tracker.stores.environments import state_key
+from tracker.stores.environments import row_key, state_key
 from tracker.stores.releases import release_key
 
 if TYPE_CHECKING:
@@ -154,10 +154,14 @@ class OutcomeWrite:
     def entry(self) -> DeploymentEntry:
         return self.release.deployments[self.index]
 
+    def judged(self) -> DeploymentEntry:
+        """The deployment's entry once the outcome is appended to its ``outcomes``."""
+        return replace(self.entry, outcomes=(*(self.entry.outcomes or ()), self.outcome))
+
     def grown(self) -> Release:
         """The release as it is once the outcome is appended (for the item-size check)."""
         entries = list(self.release.deployments)
-        entries[self.index] = replace(self.entry, outcomes=(*(self.entry.outcomes or ()), self.outcome))
+        entries[self.index] = self.judged()
         return replace(self.release, deployments=entries)
 
     @property
@@ -214,7 +218,7 @@ def _set_row_outcome(db: Dynamo, row: DeploymentRow, outcome: object) -> Transac
     return {
         "Update": {
             "TableName": db.tables.deployments,
-            "Key": {"project_id": {"S": row.project_id}, "environment_id": {"S": row.environment_id}},
+            "Key": row_key(row.project_id, row.environment_id),
             "UpdateExpression": "SET outcome = :o",
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#v": "version"},

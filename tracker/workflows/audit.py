@@ -110,8 +110,7 @@ def verify(
 def _outcome(row: DeploymentRow) -> str:
     if not row.outcome:
         return f"release {row.release_id}: unverified (`tracker wait {row.environment_id}` checks ECS)"
-    found = row.outcome
-    return f"release {row.release_id}: {found.get('status')} {found.get('date')}: {found.get('reason')}"
+    return f"release {row.release_id}: {row.outcome.describe()}"
 
 
 def _undelivered(environment_id: str, event: dict[str, Any]) -> Drift:

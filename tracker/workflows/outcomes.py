@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tracker.errors import TrackerError, WriteRefused
-from tracker.model.clock import epoch, iso8601
+from tracker.model.clock import iso8601
 from tracker.model.durations import describe
 from tracker.model.entries import Outcome, Release, short_id
 from tracker.model.results import WaitResult
@@ -69,6 +69,7 @@ class _Watch:
         self.release: Release = require_release(ctx, self.row.release_id)
         self.index = _entry_index(self.release, self.env, self.row)
         self.declared = project.ecs_declared.get(self.env)
+        self.tag_ids = project.ecs_tag_ids()
         self.alarms = project.alarms.get(self.env, ())
         self.bake = request.bake if request.bake is not None else (300.0 if self.alarms else 0.0)
         self.shown: dict[tuple[str, str], str] = {}
@@ -128,7 +129,7 @@ def wait(ctx: Context, request: WaitRequest, progress: Progress = lambda line: N
         newer = watch.superseded()
         if newer is not None:
             return _superseded(watch, newer)
-        services = ctx.ecs.services(watch.env, ctx.project.ecs_tag_ids(), watch.declared, ctx.project.id)
+        services = ctx.ecs.services(watch.env, watch.tag_ids, watch.declared, ctx.project.id)
         if first and not services and request.skip_without_services and not watch.declared:
             return WaitResult(watch.env, watch.release.release_id, "no_services", note=_no_services(watch))
         first = False
@@ -170,9 +171,7 @@ def _entry_index(release: Release, environment_id: str, row: DeploymentRow) -> i
             f"release '{release.release_id}' has no deployment entry for '{environment_id}'; "
             "`tracker verify` explains the disagreement"
         )
-    exact = [
-        i for i, e in mine if row.deployed_at and abs(epoch(e.date_requested) - row.deployed_at) < 0.0005
-    ]
+    exact = [i for i, e in mine if row.deployed_at and abs(e.at - row.deployed_at) < 0.0005]
     return exact[-1] if exact else max(mine, key=lambda pair: pair[1].at)[0]
 
 
