@@ -329,3 +329,20 @@ def test_bad_durations_are_one_line_and_write_nothing(tracker: Cli, state: Any) 
         "tracker: error: --timeout '15' is not a duration: write a number and a unit, e.g. 90s, 15m, 1h or 1d"
     )
     assert state() == before
+
+
+def test_deploy_wait_as_json_is_one_document_with_the_wait_inside(
+    tracker: Cli, driver: EmulatorDriver
+) -> None:
+    for service in ("hatching", "feeding"):
+        tracker("publish", service, image(service, "v1"))
+    rid = tracker("release", "create", "--quiet").stdout.strip()
+    services(driver, "v1")
+    out = tracker("deploy", rid, "prod", "--wait", "--interval", "0.1s", "-o", "json")
+    document = json.loads(out.stdout)
+    assert document["release_id"] == rid and document["recorded"] is True
+    assert document["wait"]["status"] == "verified" and document["wait"]["outcome"]["status"] == "verified"
+    assert sorted(s["ecs_service"] for s in document["wait"]["services"]) == [
+        f"{CLUSTER}/feeding-prod",
+        f"{CLUSTER}/hatching-prod",
+    ]

@@ -18,7 +18,7 @@ from tracker.cli.base import (
     emit_json,
     pass_tracker,
 )
-from tracker.cli.rollouts import run_wait, wait_options
+from tracker.cli.rollouts import finish, run_wait, wait_for, wait_options
 from tracker.model.entries import Person
 from tracker.model.results import DeployResult
 
@@ -51,16 +51,9 @@ def _report(tracker: Tracker, result: DeployResult, output: str, given: dict[str
     if output != "json":
         render.deployed(result)
         return run_wait(tracker, result.environment_id, output, given, requested_by=who)
-    import contextlib
-    import io
-
-    captured = io.StringIO()
-    with contextlib.redirect_stdout(captured):
-        code = run_wait(tracker, result.environment_id, "json", given, requested_by=who)
-    import json
-
-    emit_json({**result.as_dict(), "wait": json.loads(captured.getvalue())})
-    return code
+    waited = wait_for(tracker, result.environment_id, given, requested_by=who)
+    emit_json({**result.as_dict(), "wait": waited.as_dict()})
+    return finish(waited)
 
 
 @click.command()

@@ -63,6 +63,17 @@ def run_wait(
     tracker: Tracker, environment_id: str, output: str, settings: dict[str, Any], **request: Any
 ) -> int:
     """Wait (progress on stderr), print the verdict, return the exit code."""
+    result = wait_for(tracker, environment_id, settings, **request)
+    if output == "json":
+        emit_json(result.as_dict())
+    else:
+        _verdict(result)
+    return finish(result)
+
+
+def wait_for(tracker: Tracker, environment_id: str, settings: dict[str, Any], **request: Any) -> WaitResult:
+    """The wait with the options of `wait_options` (``settings``), progress on stderr, warnings said."""
+    from tracker.cli import render
     from tracker.model.requests import WaitRequest
 
     wait_request = WaitRequest(
@@ -74,13 +85,12 @@ def run_wait(
         **request,
     )
     result = tracker.wait(wait_request, lambda line: click.echo(line, err=True))
-    from tracker.cli import render
-
     render.warnings(result.warnings)
-    if output == "json":
-        emit_json(result.as_dict())
-    else:
-        _verdict(result)
+    return result
+
+
+def finish(result: WaitResult) -> int:
+    """The exit code of a wait, with the one error line when it is not 0."""
     if result.exit_code:
         sys.stderr.write(f"tracker: error: {_failure(result)}\n")
     return result.exit_code
