@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tracker.model.project import Project, ProjectFile
     from tracker.model.records import DeploymentPlan, Freeze
     from tracker.model.requests import (
+        ApproveRequest,
         DeployRequest,
         FreezeRequest,
         PlanRequest,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         WaitRequest,
     )
     from tracker.model.results import (
+        ApprovalResult,
         CreatedRelease,
         DeployResult,
         Drift,
@@ -262,6 +264,11 @@ class Tracker:
         from tracker.workflows.deployments import rollback
 
         return rollback(self.context, request)
+
+    def approve(self, request: ApproveRequest) -> ApprovalResult:
+        from tracker.workflows.approvals import approve
+
+        return approve(self.context, request)
 
     def freeze(self, request: FreezeRequest) -> tuple[Freeze, list[str]]:
         from tracker.workflows.freezes import freeze

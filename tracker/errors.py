@@ -39,9 +39,9 @@ HINTS: dict[str, dict[str, str]] = {
         "terraform": "to deploy anyway: force = true with a description saying why",
     },
     "force-needs-description": {
-        "cli": "--force needs --description saying why the freeze or window is overridden",
-        "make": "FORCE=1 needs DESCRIPTION=... saying why the freeze or window is overridden",
-        "terraform": "force = true needs a description saying why the freeze or window is overridden",
+        "cli": "--force needs --description saying why the freeze, window or policy is overridden",
+        "make": "FORCE=1 needs DESCRIPTION=... saying why the freeze, window or policy is overridden",
+        "terraform": "force = true needs a description saying why the freeze, window or policy is overridden",
     },
     "store": {
         "cli": "create them with the Terraform module modules/tracking-store, or point "
@@ -207,6 +207,14 @@ class EnvironmentFrozenError(TrackerError):
 
 class EnvironmentClosedError(TrackerError):
     """A deployment window of the manifest closes the environment now: nothing is deployed unless forced."""
+
+
+class PolicyRefusedError(TrackerError):
+    """The environment's promotion policy refuses the release (tracker.model.policies)."""
+
+
+class NotApprovedError(TrackerError):
+    """Revoking an approval that is not there (or not one's own)."""
 
 
 class NotFrozenError(TrackerError):

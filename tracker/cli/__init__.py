@@ -2,8 +2,8 @@
 
 Commands are grouped by concern, each module holding its own (see
 :data:`COMMANDS`): :mod:`.manifests` (projects, init), :mod:`.releases` (publish,
-images, release ...), :mod:`.deployments` (deploy, promote, rollback, freeze,
-unfreeze), :mod:`.reading` (status, history, pending, diff, verify, repair,
+images, release ...), :mod:`.deployments` (deploy, promote, rollback, approve,
+freeze, unfreeze), :mod:`.reading` (status, history, pending, diff, verify, repair,
 report) and :mod:`.terraform` (terraform ...). How results read as text is in
 :mod:`.render`. Exit codes: see :mod:`tracker.errors`.
 """
@@ -25,7 +25,7 @@ from tracker.settings import Settings
 COMMANDS = {
     **dict.fromkeys(("projects", "init"), "manifests"),
     **dict.fromkeys(("publish", "images", "release"), "releases"),
-    **dict.fromkeys(("deploy", "promote", "rollback", "freeze", "unfreeze"), "deployments"),
+    **dict.fromkeys(("deploy", "promote", "rollback", "approve", "freeze", "unfreeze"), "deployments"),
     **dict.fromkeys(("status", "history", "pending", "diff", "verify", "repair", "report"), "reading"),
     "wait": "rollouts",
     "terraform": "terraform",

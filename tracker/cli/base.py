@@ -45,8 +45,9 @@ DESCRIPTION = click.option(
 FORCE = click.option(
     "--force",
     is_flag=True,
-    help="Deploy even though the environment is frozen or a deployment window closes it; needs "
-    "--description saying why. The record says what it was forced through.",
+    help="Deploy even though the environment is frozen, a deployment window closes it or its promotion "
+    "policy is not met (unless the policy says allow_force: false); needs --description saying why. "
+    "The record says what it was forced through.",
 )
 
 

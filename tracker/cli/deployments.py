@@ -1,4 +1,4 @@
-"""Commands that deploy or hold an environment: deploy, promote, rollback, freeze, unfreeze."""
+"""Commands that deploy or hold an environment: deploy, promote, rollback, approve, freeze, unfreeze."""
 
 from __future__ import annotations
 
@@ -246,3 +246,58 @@ def unfreeze(
     )
     render.warnings(tracker.unfreeze(request))
     click.echo(f"{environment_id}: unfrozen")
+
+
+@click.command()
+@click.argument("release_id")
+@click.argument("environment_id")
+@DESCRIPTION
+@click.option(
+    "--revoke",
+    is_flag=True,
+    help="Withdraw your own approval instead (kept in the manifest, marked revoked).",
+)
+@USER
+@USER_NAME
+@OUTPUT
+@pass_tracker
+def approve(
+    tracker: Tracker,
+    release_id: str,
+    environment_id: str,
+    description: str,
+    revoke: bool,
+    user: str | None,
+    user_name: str | None,
+    output: str,
+) -> None:
+    """Approve RELEASE_ID (an id, a unique prefix or 'latest') for ENVIRONMENT_ID.
+
+    An environment whose policy asks for approvals ("approvals": N, from
+    "approvers" if it names them) takes a release only once N people other
+    than the one deploying it have approved it there. The approval (who,
+    when, --description why) is kept in the release manifest, shown by
+    `release show` and `history`, and sent as an `Approval` event. Approving
+    twice records nothing; --revoke withdraws your own (the deployment's
+    transaction checks the approvals it counted are still there).
+
+    \b
+    Examples:
+      tracker approve latest prod --description "checked the changelog with QA"
+      tracker approve 3f2a9c1e prod --revoke --description "found a regression"
+    """
+    from tracker.model.requests import ApproveRequest
+
+    request = ApproveRequest(
+        release=release_id,
+        environment_id=environment_id,
+        requested_by=tracker.person(user, user_name),
+        description=description,
+        revoke=revoke,
+    )
+    result = tracker.approve(request)
+    render.warnings(result.warnings)
+    if output == "json":
+        emit_json(result.as_dict())
+    else:
+        render.approval(result)

@@ -15,7 +15,7 @@ from tracker.errors import warn
 if TYPE_CHECKING:
     from tracker.model.entries import DeploymentEntry, Release
     from tracker.model.project import Project
-    from tracker.model.results import DeployResult, Drift, EnvironmentStatus, HistoryEntry
+    from tracker.model.results import ApprovalResult, DeployResult, Drift, EnvironmentStatus, HistoryEntry
     from tracker.workflows.pending import Pending
 
 
@@ -56,6 +56,8 @@ def project(found: Project) -> None:
         click.echo(f"  ECS in {env}: {listed}")
     for env, alarms in found.alarms.items():
         click.echo(f"  alarms in {env}: {', '.join(alarms)}")
+    for env, policy in found.policies.items():
+        click.echo(f"  policy of {env}: {policy.describe()}")
     unused = _flatten(found.unused)
     if unused:
         click.echo("  accepted, not used:")
@@ -92,6 +94,29 @@ def release_summary(release: Release, ecs: dict[str, tuple[str, ...]] | None = N
             click.echo(f"  {entry_line(entry, entry.environment.id + _marks(entry))}")
             for outcome in entry.outcomes or ():
                 click.echo(f"      {outcome.describe()}")
+    if release.approvals:
+        click.echo("approvals:")
+        for approval in release.approvals:
+            click.echo(f"  {approval.environment.id}  {approval.describe()}")
+
+
+def approval(result: ApprovalResult) -> None:
+    """What ``tracker approve`` did, and how many approvals the environment's policy counts now."""
+    from tracker.model.entries import short_id
+
+    found, env, rid = result.approval, result.environment_id, short_id(result.release_id)
+    if result.action == "revoke":
+        click.echo(f"revoked: the approval of release {rid} for {env} by {found.approved_by.name}")
+    elif result.recorded:
+        click.echo(f"approved: release {rid} for {env} by {found.approved_by.name}")
+    else:
+        click.echo(
+            f"already approved: release {rid} for {env} by {found.approved_by.name} ({found.date}); "
+            "nothing recorded"
+        )
+    if result.needed:
+        people = ", ".join(result.counted) or "none"
+        click.echo(f"{env} asks for {result.needed}; approved by: {people} (the deployer's own never counts)")
 
 
 def _marks(entry: DeploymentEntry) -> str:
@@ -181,6 +206,8 @@ def history(entries: list[HistoryEntry], show_env: bool) -> None:
             click.echo(f"    forced through {e.entry.forced}")
         for outcome in e.entry.outcomes or ():
             click.echo(f"    {outcome.describe()}")
+        for approval in e.approvals:
+            click.echo(f"    {approval.describe()}")
         images(e.images, indent="    ")
 
 

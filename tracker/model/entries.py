@@ -194,6 +194,49 @@ class DeploymentEntry(Record):
         return bool(self.rollback_from) or self.description.startswith("rollback of ")
 
 
+@dataclass(frozen=True)
+class Revocation(Record):
+    """When and why an approver withdrew their approval (``tracker approve --revoke``)."""
+
+    date: str  # ISO 8601, UTC, milliseconds
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Approval(Record):
+    """An approval of a release for an environment (``tracker approve``): who, when, why.
+
+    Kept in the release manifest's ``approvals``, oldest first. Withdrawing
+    one sets ``revoked`` in place (the list is only appended to, so a
+    deployment's transaction can name the approvals it counted by position).
+    """
+
+    environment: EnvironmentRef
+    approved_by: Person
+    date: str  # ISO 8601, UTC, milliseconds
+    description: str = ""
+    revoked: Revocation | None = None
+
+    NESTED: ClassVar[dict[str, type[Record]]] = {
+        "environment": EnvironmentRef,
+        "approved_by": Person,
+        "revoked": Revocation,
+    }
+
+    @property
+    def active(self) -> bool:
+        return self.revoked is None
+
+    def describe(self) -> str:
+        """``approved by Ophelia 2026-11-28T12:00:00.000Z: "looks good" (revoked ...)``."""
+        why = f': "{self.description}"' if self.description else ""
+        line = f"approved by {self.approved_by.name} {self.date}{why}"
+        if self.revoked is not None:
+            reason = f': "{self.revoked.description}"' if self.revoked.description else ""
+            line += f" (revoked {self.revoked.date}{reason})"
+        return line
+
+
 @dataclass
 class Release:
     """A row of the releases table, its release manifest typed.
@@ -213,6 +256,7 @@ class Release:
     deployments: list[DeploymentEntry] = field(default_factory=list)
     deployed_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # manifest keys this version does not know
+    approvals: list[Approval] = field(default_factory=list)  # oldest first; revoked ones keep their place
 
     @property
     def release_manifest(self) -> dict[str, Any]:
@@ -225,6 +269,8 @@ class Release:
             "description": self.description,
             "images": dict(self.images),
             "deployments": [entry.to_item() for entry in self.deployments],
+            # Only once there is one: manifests without approvals keep the RFC's exact keys.
+            **({"approvals": [a.to_item() for a in self.approvals]} if self.approvals else {}),
         }
 
     def as_row(self) -> dict[str, Any]:
@@ -240,7 +286,15 @@ class Release:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Release:
         manifest = dict(row["release_manifest"])
-        known = ("project", "date_requested", "requested_by", "description", "images", "deployments")
+        known = (
+            "project",
+            "date_requested",
+            "requested_by",
+            "description",
+            "images",
+            "deployments",
+            "approvals",
+        )
         return cls(
             release_id=row["release_id"],
             project_id=row["project_id"],
@@ -253,10 +307,15 @@ class Release:
             images=dict(manifest["images"]),
             deployments=[DeploymentEntry.from_item(entry) for entry in manifest["deployments"]],
             extra={key: value for key, value in manifest.items() if key not in known},
+            approvals=[Approval.from_item(item) for item in manifest.get("approvals", [])],
         )
 
     def entries_in(self, environment_id: str) -> list[DeploymentEntry]:
         return [entry for entry in self.deployments if entry.environment.id == environment_id]
+
+    def approvals_for(self, environment_id: str) -> list[tuple[int, Approval]]:
+        """The environment's approvals (revoked ones too) with their positions in ``approvals``."""
+        return [(i, a) for i, a in enumerate(self.approvals) if a.environment.id == environment_id]
 
     def last_entry(self, environment_id: str) -> DeploymentEntry | None:
         """The newest entry for the environment: who deployed it there, when, why."""

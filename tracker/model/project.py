@@ -43,6 +43,7 @@ from tracker.model import schema
 
 if TYPE_CHECKING:
     from tracker.model.entries import EnvironmentRef, ProjectRef
+    from tracker.model.policies import Policy
     from tracker.model.windows import Window
 
 DEFAULT_PROJECT_FILE = ".wellcome_project"
@@ -70,6 +71,8 @@ class Project:
     ecs_declared: dict[str, dict[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
     # CloudWatch alarms per environment id that must stay OK for the bake time of `tracker wait`.
     alarms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Promotion policies per environment id (tracker.model.policies), for environments declaring one.
+    policies: dict[str, Policy] = field(default_factory=dict)
     source: str = field(default="", compare=False)  # the manifest file it was read from ("": built in code)
 
     @property
@@ -140,6 +143,7 @@ class Project:
                 for env, by in self.ecs_declared.items()
             },
             "alarms": {k: list(v) for k, v in self.alarms.items()},
+            "policies": {k: v.as_dict() for k, v in self.policies.items()},
             "role_arn": self.role_arn,
             "account_id": self.account_id,
             "region": self.region,
@@ -333,12 +337,14 @@ def _rfc_project(document: Any, source: str) -> Project:
     services = _unique(source, "service", document["services"])
     declared: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
     alarms: dict[str, tuple[str, ...]] = {}
+    policies: dict[str, Policy] = {}
     if "environments" in document:
         environments = _unique(source, "environment", document["environments"])
         windows = windows_of(f"{source} is invalid: environments", document["environments"])
         declared, alarms = rollouts_of(
             f"{source} is invalid: environments", document["environments"], services
         )
+        policies = policies_of(f"{source} is invalid: environments", document["environments"])
     return Project(
         id=header["id"],
         name=header["name"],
@@ -350,6 +356,7 @@ def _rfc_project(document: Any, source: str) -> Project:
         windows=windows,
         ecs_declared=declared,
         alarms=alarms,
+        policies=policies,
     )
 
 
@@ -371,6 +378,15 @@ def rollouts_of(
         if entry.get("alarms"):
             alarms[entry["id"]] = tuple(entry["alarms"])
     return declared, alarms
+
+
+def policies_of(where: str, entries: list[dict[str, Any]]) -> dict[str, Policy]:
+    """Each environment's promotion policy, for those declaring one (the module only imported then)."""
+    if not any(entry.get("policy") is not None for entry in entries):
+        return {}
+    from tracker.model.policies import policies_of as parse
+
+    return parse(where, entries)
 
 
 def windows_of(where: str, entries: list[dict[str, Any]]) -> dict[str, tuple[Window, ...]]:

@@ -9,9 +9,12 @@ Kept apart so that the plan Terraform runs on every plan loads only these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tracker.model.entries import EnvironmentRef, Outcome, Person, Record, Release
+
+if TYPE_CHECKING:
+    from tracker.model.policies import Judgement
 
 
 @dataclass
@@ -150,6 +153,8 @@ class DeploymentPlan:
     for the release and the environment), ``state`` the environment's state
     item as read with the plan, and ``overridden`` what a forced deployment
     goes through (the gate's verdict; None when nothing holds the environment).
+    ``judgement`` is the environment's promotion policy on the release (None:
+    no policy, or nothing to judge); what it rests on goes into the write.
     """
 
     project_id: str
@@ -160,6 +165,7 @@ class DeploymentPlan:
     at: float = 0
     state: EnvironmentState | None = None
     overridden: str | None = None
+    judgement: Judgement | None = None
 
     @property
     def environment_id(self) -> str:

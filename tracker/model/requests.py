@@ -23,13 +23,16 @@ class PlanRequest:
     """What a deployment plan is asked: ``release`` (an id, a unique prefix, ``latest``) or what
     ``from_environment`` runs, to ``environment_id``; with neither, what the environment runs now.
 
-    ``force``: plan through a freeze or closed window (the plan then says what it overrides).
+    ``force``: plan through a freeze, closed window or policy (the plan then says what it
+    overrides). ``requested_by``: who would deploy (a policy's approvals never count theirs);
+    None when not known (Terraform's plan without ``requested_by``): every approval counts.
     """
 
     environment_id: str
     release: str | None = None
     from_environment: str | None = None
     force: bool = False
+    requested_by: Person | None = None
 
     def check(self) -> None:
         if self.release is not None and self.from_environment is not None:
@@ -150,3 +153,18 @@ class UnfreezeRequest:
     environment_id: str
     requested_by: Person
     description: str = ""
+
+
+@dataclass(kw_only=True, eq=False)
+class ApproveRequest:
+    """Approve ``release`` (an id, a unique prefix, ``latest``) for ``environment_id``; with
+    ``revoke``, withdraw the requester's own approval instead."""
+
+    release: str
+    environment_id: str
+    requested_by: Person
+    description: str = ""
+    revoke: bool = False
+
+    def check(self) -> None:
+        check_description(self.description)

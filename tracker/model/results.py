@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tracker.model.entries import DeploymentEntry, EnvironmentRef, Outcome, Person, Release
+from tracker.model.entries import Approval, DeploymentEntry, EnvironmentRef, Outcome, Person, Release
 from tracker.model.records import Freeze
 from tracker.model.rollouts import ServiceCheck
 
@@ -63,6 +63,7 @@ class HistoryEntry:
     entry: DeploymentEntry
     images: dict[str, str] = field(default_factory=dict)
     until: str | None = None  # a freeze's end
+    approvals: tuple[Approval, ...] = ()  # a deployment's: the release's approvals for that environment
 
     @property
     def environment(self) -> EnvironmentRef:
@@ -88,6 +89,7 @@ class HistoryEntry:
             **self.entry.to_json(),
             "images": self.images,
             "until": self.until,
+            "approvals": [approval.to_json() for approval in self.approvals],
         }
 
 
@@ -187,4 +189,34 @@ class WaitResult:
             ],
             "rollback": self.rollback.as_dict() if self.rollback else None,
             "note": self.note,
+        }
+
+
+@dataclass
+class ApprovalResult:
+    """What ``tracker approve`` did: the approval (or its withdrawal), and where the policy stands.
+
+    ``recorded`` False: nothing was written (the person had already approved
+    it). ``counted``/``needed``: distinct approvals the environment's policy
+    counts now, and how many it asks for (0: no policy asks for approvals).
+    """
+
+    release_id: str
+    environment_id: str
+    approval: Approval
+    action: str  # "approve" or "revoke"
+    recorded: bool
+    counted: list[str]
+    needed: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release_id": self.release_id,
+            "environment_id": self.environment_id,
+            "action": self.action,
+            "recorded": self.recorded,
+            "approval": self.approval.to_json(),
+            "approved_by": self.counted,
+            "approvals_needed": self.needed,
         }

@@ -14,7 +14,14 @@ from typing import Any
 
 from tracker.errors import InvalidInputError, ProjectManifestError
 from tracker.model import schema
-from tracker.model.project import Project, ProjectFile, check_role_account, rollouts_of, windows_of
+from tracker.model.project import (
+    Project,
+    ProjectFile,
+    check_role_account,
+    policies_of,
+    rollouts_of,
+    windows_of,
+)
 
 # weco-deploy keys the tracker accepts and does not act on, and what each one means here.
 # Any other unknown key is accepted too (weco-deploy ignored them) but warned about: it may be a typo.
@@ -46,7 +53,7 @@ _PROJECT_KEYS = {
     *UNUSED_PROJECT_KEYS,
 }
 _REPOSITORY_KEYS = {"id", "name", "services", *UNUSED_REPOSITORY_KEYS}
-_ENVIRONMENT_KEYS = {"id", "name", "windows", "ecs_services", "alarms"}
+_ENVIRONMENT_KEYS = {"id", "name", "windows", "ecs_services", "alarms", "policy"}
 
 
 def weco_projects(document: Any, source: str) -> ProjectFile:
@@ -112,6 +119,9 @@ class _Reader:
             ),
             ecs_declared=declared,
             alarms=alarms,
+            policies=policies_of(
+                f"{self.source} is invalid: {pid}.environments", config.get("environments") or []
+            ),
         )
 
     def repositories(

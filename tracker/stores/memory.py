@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tracker.errors import AwsError, WriteRefused
-from tracker.model.entries import Release
+from tracker.model.entries import Approval, Release, Revocation
 from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, Snapshot
 from tracker.stores.dynamo import check_size
 from tracker.stores.ecs import EcsFinder
@@ -49,6 +49,19 @@ class MemoryReleases:
     def get(self, release_id: str) -> Release | None:
         found = self.items.get(release_id)
         return copy.deepcopy(found) if found else None
+
+    def add_approval(self, release: Release, approval: Approval) -> None:
+        stored = self.items[release.release_id]
+        check_size(replace(stored, approvals=[*stored.approvals, approval]).as_row())
+        stored.approvals.append(approval)
+
+    def revoke_approval(self, release: Release, index: int, revocation: Revocation) -> bool:
+        stored = self.items[release.release_id]
+        mine, theirs = stored.approvals[index], release.approvals[index]
+        if mine.revoked is not None or (mine.approved_by, mine.date) != (theirs.approved_by, theirs.date):
+            return False
+        stored.approvals[index] = replace(mine, revoked=revocation)
+        return True
 
     def get_many(self, release_ids: list[str]) -> dict[str, Release]:
         return {r: copy.deepcopy(self.items[r]) for r in dict.fromkeys(release_ids) if r in self.items}
@@ -170,7 +183,9 @@ class MemoryTrackingStore:
         checks = {
             ENTRY: release is not None
             and release.project_id == write.release.project_id
-            and (release.deployed_at is None or release.deployed_at < write.at),
+            and (release.deployed_at is None or release.deployed_at < write.at)
+            and all(release.approvals[i].revoked is None for i in write.basis.approvals)
+            and all(len(release.deployments[i].outcomes or ()) == n for i, n in write.basis.verified),
             ROW: (row is None) if previous is None else (row is not None and row.token == previous.token),
         }
         if write.check_freeze:

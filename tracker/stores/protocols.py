@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tracker.model.entries import Release
+from tracker.model.entries import Approval, Release, Revocation
 from tracker.model.records import DeploymentRow, EnvironmentState, Freeze, FreezeLogEntry, Snapshot
 
 if TYPE_CHECKING:
@@ -33,6 +33,12 @@ class Releases(Protocol):
     def get(self, release_id: str) -> Release | None: ...
 
     def get_many(self, release_ids: list[str]) -> dict[str, Release]: ...
+
+    def add_approval(self, release: Release, approval: Approval) -> None:
+        """Append to the manifest's ``approvals`` (the release must be the project's)."""
+
+    def revoke_approval(self, release: Release, index: int, revocation: Revocation) -> bool:
+        """Mark ``approvals[index]`` revoked if it is still that approval, unrevoked; else False."""
 
     def newest(self, project_id: str, page_size: int = 25) -> Iterator[Release]:
         """The project's releases by ``created_at`` descending, ties by id descending."""

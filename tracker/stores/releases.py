@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from tracker.model.entries import Release
+from tracker.errors import AwsError
+from tracker.model.entries import Approval, Release, Revocation
 from tracker.stores.dynamo import (
     BATCH_KEYS,
     LATEST_DEPLOYMENTS,
     LATEST_RELEASES,
     Dynamo,
     Item,
+    attribute,
     check_size,
     deserialize,
     serialize,
@@ -77,6 +79,62 @@ class ReleaseTable:
     def get(self, release_id: str) -> Release | None:
         item = self.db.get(self.name, release_key(release_id), "reading the release")
         return release_from_item(item) if item else None
+
+    def add_approval(self, release: Release, approval: Approval) -> None:
+        """Append an approval to the release manifest's ``approvals``: one UpdateItem."""
+        from dataclasses import replace
+
+        check_size(replace(release, approvals=[*release.approvals, approval]).as_row())
+        self.db.call(
+            lambda: self.db.client.update_item(
+                TableName=self.name,
+                Key=release_key(release.release_id),
+                UpdateExpression=(
+                    "SET release_manifest.approvals = "
+                    "list_append(if_not_exists(release_manifest.approvals, :empty), :a)"
+                ),
+                ConditionExpression="project_id = :p",
+                ExpressionAttributeValues={
+                    ":a": {"L": [attribute(approval.to_item())]},
+                    ":empty": {"L": []},
+                    ":p": {"S": release.project_id},
+                },
+            ),
+            "recording the approval",
+        )
+
+    def revoke_approval(self, release: Release, index: int, revocation: Revocation) -> bool:
+        """Mark ``approvals[index]`` revoked, only if it is still the approver's and not revoked yet.
+
+        One UpdateItem; False (nothing written) when the condition fails.
+        """
+        at = f"release_manifest.approvals[{index}]"
+        approval = release.approvals[index]
+        try:
+            self.db.call(
+                lambda: self.db.client.update_item(
+                    TableName=self.name,
+                    Key=release_key(release.release_id),
+                    UpdateExpression=f"SET {at}.revoked = :r",
+                    ConditionExpression=(
+                        f"project_id = :p AND {at}.approved_by.id = :u AND {at}.#d = :d "
+                        f"AND attribute_not_exists({at}.revoked)"
+                    ),
+                    ExpressionAttributeNames={"#d": "date"},
+                    ExpressionAttributeValues={
+                        ":r": attribute(revocation.to_item()),
+                        ":p": {"S": release.project_id},
+                        ":u": {"S": approval.approved_by.id},
+                        ":d": {"S": approval.date},
+                    },
+                ),
+                "revoking the approval",
+            )
+        except AwsError as error:
+            if error.code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get_many(self, release_ids: list[str]) -> dict[str, Release]:
         """Many releases, in BatchGetItem calls of up to 100 keys."""

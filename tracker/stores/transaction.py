@@ -15,8 +15,14 @@ reported by those names (:class:`~tracker.errors.WriteRefused`):
 * ``not_frozen``: a ConditionCheck on the environment's state item -- no
   active freeze at the deployment's time -- left out when forced.
 
-The next checks of state kept beside the environment join as further named
-parts; nothing positional changes.
+A promotion policy's verdict rests on the release item itself (its
+approvals, the verified deployment it was promoted after: see
+:mod:`tracker.model.policies`), which ``entry`` already updates; DynamoDB
+allows one operation per item in a transaction, so ``entry``'s condition also
+requires each approval counted to be unrevoked and the verified deployment's
+outcomes unchanged. A refused ``entry`` is read again and planned again, and
+the policy then says what is missing. The next checks of state kept beside
+the environment join as further named parts; nothing positional changes.
 
 A deployment's *outcome* (``tracker wait``'s verdict) is written the same
 way, in its own transaction (:func:`outcome_parts`):
@@ -36,6 +42,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tracker.model.entries import DeploymentEntry, Outcome, Release
+from tracker.model.policies import Basis
 from tracker.model.records import DeploymentRow, LastVerified
 from tracker.stores.dynamo import Dynamo, attribute, serialize
 from tracker.stores.environments import row_key, state_key
@@ -53,7 +60,8 @@ class DeploymentWrite:
     """Everything one deployment writes, and the conditions it is written under.
 
     ``previous`` is the row the plan read (None: nothing deployed there yet);
-    ``check_freeze`` False for a forced deployment.
+    ``check_freeze`` False for a forced deployment; ``basis`` what the
+    environment's policy counted, which must be unchanged when it is written.
     """
 
     release: Release
@@ -61,6 +69,7 @@ class DeploymentWrite:
     at: float
     previous: DeploymentRow | None
     check_freeze: bool = True
+    basis: Basis = Basis()
 
     @property
     def environment_id(self) -> str:
@@ -89,6 +98,20 @@ def parts(db: Dynamo, write: DeploymentWrite) -> dict[str, TransactWriteItemType
 
 
 def _append_entry(db: Dynamo, write: DeploymentWrite) -> TransactWriteItemTypeDef:
+    # A deployment of the same release elsewhere that committed a later time
+    # first makes this one retry rather than move deployed_at back.
+    conditions = ["project_id = :p AND (attribute_not_exists(deployed_at) OR deployed_at < :at)"]
+    values = {
+        ":entry": {"L": [attribute(write.entry.to_item())]},
+        ":at": attribute(write.at),
+        ":p": {"S": write.release.project_id},
+    }
+    # The policy's basis: the approvals counted are still unrevoked, the verdict relied on unchanged.
+    for position in write.basis.approvals:
+        conditions.append(f"attribute_not_exists(release_manifest.approvals[{position}].revoked)")
+    for position, outcomes in write.basis.verified:
+        conditions.append(f"size(release_manifest.deployments[{position}].outcomes) = :n{position}")
+        values[f":n{position}"] = {"N": str(outcomes)}
     return {
         "Update": {
             "TableName": db.tables.releases,
@@ -97,16 +120,8 @@ def _append_entry(db: Dynamo, write: DeploymentWrite) -> TransactWriteItemTypeDe
                 "SET release_manifest.deployments = "
                 "list_append(release_manifest.deployments, :entry), deployed_at = :at"
             ),
-            # A deployment of the same release elsewhere that committed a later time
-            # first makes this one retry rather than move deployed_at back.
-            "ConditionExpression": (
-                "project_id = :p AND (attribute_not_exists(deployed_at) OR deployed_at < :at)"
-            ),
-            "ExpressionAttributeValues": {
-                ":entry": {"L": [attribute(write.entry.to_item())]},
-                ":at": attribute(write.at),
-                ":p": {"S": write.release.project_id},
-            },
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeValues": values,  # type: ignore[typeddict-item]
         }
     }
 

@@ -4,8 +4,9 @@
 release (``latest``, an id, a prefix, or what another environment runs), that
 it belongs to the project and has an image for every service, what the
 environment runs now, the time it would be recorded at, whether the
-environment takes it then (the gate: freezes and windows; with ``force``,
-what it goes through), and the key under which Terraform records it. It only
+environment takes it then (the gate: freezes, windows and the promotion
+policy; with ``force``, what it goes through), and the key under which
+Terraform records it. It only
 reads. Terraform's plan (``tracker terraform resolve``) and every deployment
 (:func:`deploy`: the CLI, make, Terraform's recorder) call it.
 
@@ -48,7 +49,7 @@ from tracker.model.clock import iso8601, now
 from tracker.model.entries import DeploymentEntry, Release
 from tracker.model.paths import deployment_parameter
 from tracker.model.records import DeploymentPlan, DeploymentRow, Snapshot
-from tracker.workflows.gate import frozen, gate
+from tracker.workflows.gate import frozen, gate, policy_gate
 from tracker.workflows.releases import find_release, require_release, resolve_release
 
 if TYPE_CHECKING:
@@ -91,7 +92,12 @@ def plan_deployment(ctx: Context, request: PlanRequest, *, compare: bool = True)
     if planned is not None and not plan.already_deployed:
         recorded = [t for t in (planned.deployed_at, row.deployed_at if row else None) if t]
         plan.at = now(ctx.clock, after=max(recorded) if recorded else None)
-        plan.overridden = gate(project, environment.id, snapshot.state, plan.at, request.force)
+        overridden = gate(project, environment.id, snapshot.state, plan.at, request.force)
+        requester = request.requested_by.id if request.requested_by else None
+        plan.judgement, passed = policy_gate(
+            project, environment.id, planned, requester, plan.at, request.force
+        )
+        plan.overridden = "; ".join(o for o in (overridden, passed) if o) or None
     return plan
 
 
@@ -174,6 +180,7 @@ def _record(
     ctx: Context, plan: DeploymentPlan, request: DeployRequest
 ) -> tuple[tuple[str, int], DeploymentEntry]:
     """Append the deployment entry and move the environment's row, in one transaction."""
+    from tracker.model.policies import Basis
     from tracker.stores.transaction import DeploymentWrite
 
     release = plan.release
@@ -188,7 +195,8 @@ def _record(
         rollback_of=request.rollback_of,
     )
     schema.validate("release_manifest#/$defs/deployment", entry.to_item(), ReleaseManifestError)
-    write = DeploymentWrite(release, entry, plan.at, plan.row, check_freeze=not request.force)
+    basis = plan.judgement.basis if plan.judgement is not None and plan.judgement.passed else None
+    write = DeploymentWrite(release, entry, plan.at, plan.row, not request.force, basis or Basis())
     try:
         row = ctx.store.record(write)
     except WriteRefused as refused:

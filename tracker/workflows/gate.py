@@ -7,10 +7,14 @@ recorder all refuse alike. What can hold an environment:
 * a **freeze** (``tracker freeze``), read from the environment's state item
   with the plan; the deployment's own transaction checks it again, so a
   freeze set between the plan and the write still wins;
-* a **deployment window** of the manifest (:mod:`tracker.model.windows`).
+* a **deployment window** of the manifest (:mod:`tracker.model.windows`);
+* the environment's **promotion policy** (:mod:`tracker.model.policies`),
+  judged on the release the plan read; the deployment's transaction requires
+  what it counted (approvals, a verified deployment) to be unchanged.
 
-``force`` (with a description) deploys through either, and the deployment
-entry says what it went through.
+``force`` (with a description) deploys through any of them -- a policy with
+``allow_force: false`` excepted -- and the deployment entry says what it went
+through.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tracker.errors import EnvironmentClosedError, EnvironmentFrozenError
+from tracker.errors import EnvironmentClosedError, EnvironmentFrozenError, PolicyRefusedError
 from tracker.model.project import Project
 from tracker.model.records import EnvironmentState, Freeze
 
 if TYPE_CHECKING:
+    from tracker.model.entries import Release
+    from tracker.model.policies import Judgement
     from tracker.model.windows import Closure
 
 
@@ -70,3 +76,30 @@ def gate(
     if closed is not None:
         overridden.append(f"the {closed.window.describe()}")
     return "; ".join(overridden) or None
+
+
+def policy_gate(
+    project: Project, environment_id: str, release: Release, requester: str | None, at: float, force: bool
+) -> tuple[Judgement | None, str | None]:
+    """The environment's policy on ``release``: its judgement, and with ``force`` what it overrides.
+
+    No policy: (None, None), nothing imported. Refused (PolicyRefusedError,
+    one line naming every rule not met) unless ``force`` and the policy allows it.
+    """
+    policy = project.policies.get(environment_id)
+    if policy is None:
+        return None, None
+    from tracker.model.policies import judge
+
+    judgement = judge(policy, environment_id, release, requester, at)
+    if judgement.passed:
+        return judgement, None
+    if force and policy.allow_force:
+        return judgement, f"the policy: {judgement.describe()}"
+    if force:
+        raise PolicyRefusedError(
+            f"{judgement.describe()}; {environment_id}'s policy does not allow --force "
+            "(allow_force: false); nothing was recorded"
+        )
+    hint = "force" if policy.allow_force else ""
+    raise PolicyRefusedError(f"{judgement.describe()}; nothing was recorded", hint=hint)

@@ -44,7 +44,8 @@ def iter_history(ctx: Context, environment_id: str | None = None) -> Iterator[Hi
 def _entries(release: Release, environment_id: str | None) -> Iterator[Pending]:
     for position, entry in enumerate(release.deployments):
         if environment_id is None or entry.environment.id == environment_id:
-            found = HistoryEntry("deployment", release.release_id, entry, release.images)
+            approvals = tuple(a for _, a in release.approvals_for(entry.environment.id))
+            found = HistoryEntry("deployment", release.release_id, entry, release.images, approvals=approvals)
             yield (entry.at, release.release_id, position, found)
 
 
