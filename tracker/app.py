@@ -298,11 +298,17 @@ class Tracker:
 
         return pending(self.context, environment_id, label=label, pin=self.pin(pin))
 
-    def images_of(self, ref: str) -> tuple[str, dict[str, str]]:
-        """What an environment runs, or a release holds (``diff``'s two sides)."""
-        from tracker.workflows.audit import resolve_images
+    def release_of(self, ref: str) -> tuple[str, Release]:
+        """What an environment runs, or a release id/prefix/``latest`` names (``diff``'s two sides)."""
+        from tracker.workflows.audit import resolve_ref
 
-        return resolve_images(self.context, ref)
+        return resolve_ref(self.context, ref)
+
+    def blocked_in(self, release: Release, environment_id: str) -> list[str]:
+        """What would refuse deploying ``release`` to the environment now: freeze, window, policy."""
+        from tracker.workflows.audit import blocked_in
+
+        return blocked_in(self.context, release, environment_id)
 
     def verify(
         self, environment_id: str | None = None, outcomes: dict[str, str] | None = None

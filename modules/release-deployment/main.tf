@@ -14,8 +14,10 @@ locals {
 # The deployment plan: which release (an id, a prefix, `latest`, or what
 # from_environment runs), that it belongs to the project and has an image for
 # every service, what the environment runs now and what will change. A
-# deployment to a frozen environment, or one a deployment window closes, fails
-# here (the plan) with the tracker's one line, unless var.force.
+# deployment to a frozen environment, one a deployment window closes, or one
+# the environment's promotion policy refuses fails here (the plan) with the
+# tracker's one line, unless var.force. requested_by lets the plan leave the
+# requester's own approval uncounted, as the recorder will.
 # Read-only: Terraform runs it on every plan and refresh. Null query values
 # are dropped, so the tracker's own settings (TRACKER_* variables) apply.
 data "external" "plan" {
@@ -28,6 +30,7 @@ data "external" "plan" {
     release_id        = var.release_id
     from_environment  = var.from_environment
     force             = var.force ? "true" : null
+    requested_by      = var.requested_by
     releases_table    = var.releases_table_name
     deployments_table = var.deployments_table_name
 

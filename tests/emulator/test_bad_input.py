@@ -436,7 +436,7 @@ CASES: list[tuple[str, str | None, list[str], str, int]] = [
         "terraform-force-without-description",
         None,
         ["terraform", "deploy", "latest", "stage", "--force", "--root", "{folder}"],
-        "--force needs --description saying why the freeze or window is overridden",
+        "--force needs --description saying why the freeze, window or policy is overridden",
         2,
     ),
     (

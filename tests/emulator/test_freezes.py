@@ -66,7 +66,7 @@ def test_force_needs_a_description_and_the_record_says_what_it_forced(tracker: C
     before = state()
     bare = tracker("deploy", r2, "prod", "--force", code=2)
     assert one_error_line(bare) == (
-        "tracker: error: --force needs --description saying why the freeze or window is overridden"
+        "tracker: error: --force needs --description saying why the freeze, window or policy is overridden"
     )
     assert state() == before
 

@@ -257,3 +257,41 @@ def test_approvals_are_sent_as_events(aws: Any, bugfarm_file: Path) -> None:
     assert approve["approved_by"] == {"id": "lead_lee", "name": "lead_lee"}
     assert approve["environment_id"] == "prod" and approve["project_id"] == "bugfarm_73649"
     assert revoke["action"] == "revoke" and revoke["revoked"]["description"] == "not yet"
+
+
+def test_pending_and_diff_say_what_blocks_each_release(aws: Any, bugfarm_file: Path, state: Any) -> None:
+    cli = Cli(with_policy(bugfarm_file, promote_from=["stage"], approvals=1))
+    cli.publish("v1")
+    first = cli.release()
+    cli("deploy", first, "stage")
+    cli("approve", first, "prod", user="lead_lee")
+    cli("promote", "stage", "prod", user="dev_dave")
+    cli.publish("v2")
+    second = cli.release()
+    cli("deploy", second, "stage")
+    cli.publish("v3")
+    third = cli.release()
+    cli("freeze", "stage", "--reason", "demo")
+    before = state()
+    text = cli("pending", code=1).stdout
+    assert (
+        f"  stage runs {second}\n    newest release {short_id(third)}: blocked: stage is frozen by tester"
+        in text
+    )
+    assert (
+        f"  prod runs {first}\n    newest release {short_id(third)}: blocked: prod takes releases from stage: "
+        f"{short_id(third)} never ran there; prod needs 1 approval from anyone but the requester; approved by: none"
+    ) in text
+    assert f"    release {short_id(second)}: blocked: prod needs 1 approval" in text
+    one = cli.json("pending", "prod", code=1)["blocked"]
+    assert list(one["prod"]) == [third, second] and one["prod"][second][0].startswith("prod needs 1 approval")
+    assert state() == before  # reading what blocks writes nothing
+    cli("approve", second, "prod", user="lead_lee")
+    before = state()
+    assert f"    release {short_id(second)}: nothing blocks it" in cli("pending", "prod", code=1).stdout
+    shown = cli("diff", "stage", "prod", code=1).stdout
+    assert shown.splitlines()[-1] == "nothing blocks it in prod"
+    blocked = cli.json("diff", "latest", "prod", code=1)["blocked"]
+    assert blocked[0] == f"prod takes releases from stage: {short_id(third)} never ran there"
+    assert cli.json("diff", "stage", "latest", code=1)["blocked"] is None  # the target is a release
+    assert state() == before

@@ -111,6 +111,9 @@ def diff(tracker: Tracker, source: str, target: str, output: str) -> None:
 
     SOURCE and TARGET are each an environment or a release id, prefix or
     'latest'. Each changed service reads `TARGET: now → after (from SOURCE)`.
+    When TARGET is an environment of the manifest, the last line says what
+    would refuse SOURCE's release there now (a freeze, a closed window, the
+    promotion policy), or that nothing would.
     Exit code 0 when they run the same images, 1 when they differ, 2 on error.
 
     \b
@@ -121,11 +124,14 @@ def diff(tracker: Tracker, source: str, target: str, output: str) -> None:
     from tracker.model.records import compare_images
 
     try:
-        label_source, images_source = tracker.images_of(source)
-        label_target, images_target = tracker.images_of(target)
+        label_source, release_source = tracker.release_of(source)
+        label_target, release_target = tracker.release_of(target)
+        blocked = None
+        if label_target.startswith("environment ") and release_source.release_id != release_target.release_id:
+            blocked = tracker.blocked_in(release_source, target)
     except TrackerError as error:
         exit_with(str(error), 2)  # like diff(1): 1 means "they differ", so errors are 2
-    changes = compare_images(images_target, images_source)  # from what TARGET has, to SOURCE's
+    changes = compare_images(release_target.images, release_source.images)  # from TARGET's, to SOURCE's
     differ = any(c.change != "same" for c in changes)
     if output == "json":
         emit_json(
@@ -134,10 +140,11 @@ def diff(tracker: Tracker, source: str, target: str, output: str) -> None:
                 "target": label_target,
                 "differ": differ,
                 "services": [c.as_dict() for c in changes],
+                "blocked": blocked,
             }
         )
     else:
-        render.diff(source, target, (label_source, label_target), changes)
+        render.diff(source, target, (label_source, label_target), changes, blocked)
     sys.exit(1 if differ else 0)
 
 

@@ -219,6 +219,10 @@ def pending(found: Pending) -> None:
     click.echo(f"label {found.label}; newest release {newest or '(none yet)'}")
     for environment, release_id in found.environments.items():
         click.echo(f"  {environment} runs {release_id or 'nothing yet'}")
+        for candidate, lines in found.blocked.get(environment, {}).items():
+            what = "newest release" if candidate == newest else "release"
+            verdict = "blocked: " + "; ".join(lines) if lines else "nothing blocks it"
+            click.echo(f"    {what} {short_id(candidate)}: {verdict}")
     for s in found.services:
         click.echo(f"{s.service}:")
         mark = "  <- published, not released" if s.unreleased else ""
@@ -235,7 +239,10 @@ def pending(found: Pending) -> None:
     )
 
 
-def diff(source: str, target: str, labels: tuple[str, str], changes: list[Any]) -> None:
+def diff(
+    source: str, target: str, labels: tuple[str, str], changes: list[Any], blocked: list[str] | None = None
+) -> None:
+    """What TARGET changes to; when TARGET is an environment, what would refuse it now (``blocked``)."""
     from tracker.model.images import display
 
     click.echo(f"what {target} would change to take {source}'s images:")
@@ -250,6 +257,10 @@ def diff(source: str, target: str, labels: tuple[str, str], changes: list[Any]) 
                 f"  {c.service.ljust(width)}  {c.change.ljust(7)}  "
                 f"{target}: {display(c.before)} → {display(c.after)} (from {source})"
             )
+    if blocked is not None:
+        click.echo(
+            f"blocked in {target}: {'; '.join(blocked)}" if blocked else f"nothing blocks it in {target}"
+        )
 
 
 def drift(drifts: list[Drift], verb: str) -> None:

@@ -29,6 +29,7 @@ from tracker.errors import NothingDeployedError, QueryError, TrackerError, exit_
 
 if TYPE_CHECKING:
     from tracker.app import Tracker
+    from tracker.model.entries import Person
     from tracker.model.records import DeploymentPlan
 
 # Exactly the keys modules/release-deployment sends (a test holds the two together).
@@ -39,6 +40,7 @@ QUERY_KEYS = {
     "release_id",
     "from_environment",
     "force",
+    "requested_by",
     "allow_nothing_deployed",
     "releases_table",
     "deployments_table",
@@ -94,11 +96,16 @@ def resolve(
         project=query.get("project_id"),
         **{k: query.get(k) for k in ("project_file", "releases_table", "deployments_table")},
     )
+    # Who would deploy, for a policy's approvals (never theirs): the module's requested_by, else
+    # TRACKER_USER; not the AWS caller (an STS call on every plan). Unknown: every approval counts
+    # here, and the recorder, which knows, judges again.
+    user = query.get("requested_by") or tracker.settings.user
     request = PlanRequest(
         environment_id=query["environment"],
         release=query.get("release_id") or None,
         from_environment=query.get("from_environment") or None,
         force=_true(query.get("force")),
+        requested_by=_person(user) if user else None,
     )
     plan = tracker.plan(request)
     if plan.release is None and plan.row is None and not _true(query.get("allow_nothing_deployed")):
@@ -109,6 +116,12 @@ def resolve(
             environment=plan.environment_id,
         )
     return plan_result(plan)
+
+
+def _person(user_id: str) -> Person:
+    from tracker.model.entries import Person
+
+    return Person.of(user_id)
 
 
 def _true(value: str | None) -> bool:

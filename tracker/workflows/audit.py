@@ -50,20 +50,30 @@ def status(ctx: Context, at: float | None = None) -> list[EnvironmentStatus]:
     return result
 
 
-def resolve_images(ctx: Context, ref: str) -> tuple[str, dict[str, str]]:
-    """Images of an environment (what it runs) or of a release (id, prefix or ``latest``), for ``diff``."""
+def resolve_ref(ctx: Context, ref: str) -> tuple[str, Release]:
+    """The release an environment runs, or the release ``ref`` names (id, prefix, ``latest``), and
+    how ``diff`` labels it."""
     if _is_environment_id(ref):
         row = ctx.store.environments.row(ctx.project.id, ref)
         if row is not None:
             release = require_release(ctx, row.release_id)
-            return f"environment {ref} (release {release.release_id})", release.images
+            return f"environment {ref} (release {release.release_id})", release
     try:
         release = resolve_release(ctx, ref)
     except ReleaseNotFoundError:
         raise ReleaseNotFoundError(
             f"'{ref}' is neither an environment with a deployment nor a release of project '{ctx.project.id}'"
         ) from None
-    return f"release {release.release_id}", release.images
+    return f"release {release.release_id}", release
+
+
+def blocked_in(ctx: Context, release: Release, environment_id: str) -> list[str]:
+    """What would refuse deploying ``release`` to the environment now (one GetItem: its state item)."""
+    from tracker.model.clock import now
+    from tracker.workflows.gate import blockers
+
+    state = ctx.store.environments.state(ctx.project.id, environment_id)
+    return blockers(ctx.project, environment_id, state, release, now(ctx.clock))
 
 
 def _is_environment_id(value: str) -> bool:

@@ -103,3 +103,32 @@ def policy_gate(
         )
     hint = "force" if policy.allow_force else ""
     raise PolicyRefusedError(f"{judgement.describe()}; nothing was recorded", hint=hint)
+
+
+def blockers(
+    project: Project,
+    environment_id: str,
+    state: EnvironmentState | None,
+    release: Release,
+    at: float,
+    requester: str | None = None,
+) -> list[str]:
+    """Everything that would refuse deploying ``release`` at ``at``, one line each, nothing raised.
+
+    For ``pending`` and ``diff``: the window, the freeze (``state`` as read;
+    None: not known) and the policy (judged without a requester unless given:
+    every approval counts).
+    """
+    lines = []
+    closed = closed_now(project, environment_id, at)
+    if closed is not None:
+        lines.append(f"{environment_id} takes no deployments now: {closed.describe()}")
+    freeze = state.active_freeze(at) if state is not None else None
+    if freeze is not None:
+        lines.append(f"{environment_id} is {freeze.describe()}")
+    policy = project.policies.get(environment_id)
+    if policy is not None:
+        from tracker.model.policies import judge
+
+        lines += judge(policy, environment_id, release, requester, at).blockers
+    return lines

@@ -5,10 +5,15 @@
   pin them (``TRACKER_PIN_IMAGES``), so a tag pushed again counts as new.
 * **released, not deployed**: an environment runs another image than the
   newest release has (or runs nothing yet).
+* **blocked**: per environment, for each release it could take next -- the
+  newest release, and what the environments it promotes from run -- what
+  would refuse it now (a freeze, a closed window, the promotion policy:
+  :func:`tracker.workflows.gate.blockers`), or nothing.
 
 Reads: the label (GetParameters, 10 per call), the newest release (one Query),
-the environments' rows (one Query, or one GetItem for one environment) and their
-releases (one BatchGetItem); with ECR images, one DescribeImages per repository.
+the environments' rows and state items (one Query, or one BatchGetItem for one
+environment) and their releases (one BatchGetItem); with ECR images, one
+DescribeImages per repository.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from tracker.settings import DEFAULT_PIN
 from tracker.workflows.releases import label_images, newest_or_none, pin_images
 
 if TYPE_CHECKING:
+    from tracker.model.entries import Release
+    from tracker.model.records import EnvironmentState
     from tracker.workflows.context import Context
 
 
@@ -61,6 +68,8 @@ class Pending:
     newest_release_id: str | None
     environments: dict[str, str | None]  # environment -> release id it runs (None: nothing)
     services: list[PendingService] = field(default_factory=list)
+    # environment -> release id it could take next -> what blocks it now ([]: nothing)
+    blocked: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def waiting(self) -> bool:
@@ -73,6 +82,7 @@ class Pending:
             "environments": self.environments,
             "waiting": self.waiting,
             "services": [s.as_dict() for s in self.services],
+            "blocked": self.blocked,
         }
 
 
@@ -108,11 +118,16 @@ def pending(
     pinned = pin_images({s: u for s, u in at_label.items() if u is not None}, ctx.registry, pin)
     newest = newest_or_none(ctx)
     if environment_id is not None:
-        row = store.environments.row(project.id, environment_id)
-        rows = {environment_id: row} if row else {}
+        # The environments it promotes from too (their releases are candidates): the same one read.
+        policy = project.policies.get(environment_id)
+        sources = list(policy.promote_from) if policy is not None else []
+        snapshot = store.read(project.id, None, [environment_id, *sources], state_of=environment_id)
+        rows = snapshot.rows
+        states = {environment_id: snapshot.state} if snapshot.state else {}
         environments = [environment_id]
     else:
-        rows = {r.environment_id: r for r in store.environments.all(project.id)[0]}
+        listed, states = store.environments.all(project.id)
+        rows = {r.environment_id: r for r in listed}
         environments = list(project.environments) if project.environments is not None else sorted(rows)
     releases = store.releases.get_many([r.release_id for r in rows.values()])
     running = {
@@ -129,4 +144,34 @@ def pending(
         for service in project.service_ids
     ]
     ran = {e: rows[e].release_id if e in rows else None for e in environments}
-    return Pending(label, newest.release_id if newest else None, ran, services)
+    found = Pending(label, newest.release_id if newest else None, ran, services)
+    running_now = {e: row.release_id for e, row in rows.items()}
+    found.blocked = _blocked(ctx, environments, running_now, newest, releases, states)
+    return found
+
+
+def _blocked(
+    ctx: Context,
+    environments: list[str],
+    ran: dict[str, str],
+    newest: Release | None,
+    releases: dict[str, Release],
+    states: dict[str, EnvironmentState],
+) -> dict[str, dict[str, list[str]]]:
+    """Per environment, the releases it could take next and what blocks each now (no further read)."""
+    from tracker.model.clock import now
+    from tracker.workflows.gate import blockers
+
+    project, at = ctx.project, now(ctx.clock)
+    found: dict[str, dict[str, list[str]]] = {}
+    for environment in environments:
+        policy = project.policies.get(environment)
+        sources = policy.promote_from if policy is not None else ()
+        candidates = [newest] if newest is not None else []
+        candidates += [releases[r] for s in sources if (r := ran.get(s)) and r in releases]
+        for release in candidates:
+            if release.release_id == ran.get(environment) or release.release_id in found.get(environment, {}):
+                continue
+            lines = blockers(project, environment, states.get(environment), release, at)
+            found.setdefault(environment, {})[release.release_id] = lines
+    return found
