@@ -279,8 +279,9 @@ def test_pending_and_diff_say_what_blocks_each_release(aws: Any, bugfarm_file: P
         in text
     )
     assert (
-        f"  prod runs {first}\n    newest release {short_id(third)}: blocked: prod takes releases from stage: "
-        f"{short_id(third)} never ran there; prod needs 1 approval from anyone but the requester; approved by: none"
+        f"  prod runs {first}\n    newest release {short_id(third)}: blocked: prod takes releases from "
+        f"stage: {short_id(third)} never ran there; prod needs 1 approval from anyone but the requester; "
+        "approved by: none"
     ) in text
     assert f"    release {short_id(second)}: blocked: prod needs 1 approval" in text
     one = cli.json("pending", "prod", code=1)["blocked"]
