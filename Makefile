@@ -40,7 +40,7 @@ export PATH := $(VENV_BIN):$(PATH)
 # never pasted into the shell command line, and $(value ...) stops make itself
 # from expanding them: quotes, `...` and $(...) stay text.
 LABEL ?= latest
-USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME FORCE REASON UNTIL OUT \
+USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME FORCE REASON UNTIL OUT REVOKE \
 	WAIT TIMEOUT BAKE ROLLBACK_ON_FAILURE
 $(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
 export $(USER_VARS)
@@ -56,7 +56,7 @@ TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deplo
 PY_DIRS := tracker scripts tests bench
 
 .PHONY: help setup test test-fast lock docs lint fmt store publish release plan deploy promote status demo down emulator \
-	freeze unfreeze pending \
+	freeze unfreeze approve pending \
 	bench bench-smoke report reliability image base-image
 
 help: ## List the targets.
@@ -146,6 +146,10 @@ promote: $(SETUP_DONE) ## Promote through Terraform, then wait for ECS: make pro
 	@test -n "$$FROM" -a -n "$$TO" || { echo "usage: make promote FROM=stage TO=prod" >&2; exit 2; }
 	$(TRACKER) terraform promote "$$FROM" "$$TO" --root $(ROOT) $(WHO) $${FORCE:+--force}
 	@if [ "$${WAIT:-1}" != 0 ]; then $(WAIT_FOR) "$$TO"; fi
+
+approve: $(SETUP_DONE) ## Approve a release for an environment's policy: make approve RELEASE=<id|prefix|latest> ENV=prod [DESCRIPTION=why] [REVOKE=1]
+	@test -n "$$ENV" -a -n "$$RELEASE" || { echo "usage: make approve RELEASE=<id|prefix|latest> ENV=prod [DESCRIPTION=why] [REVOKE=1]" >&2; exit 2; }
+	$(TRACKER) approve "$$RELEASE" "$$ENV" $(WHO) $${REVOKE:+--revoke}
 
 status: $(SETUP_DONE) ## What runs where.
 	$(TRACKER) status

@@ -512,3 +512,58 @@ def test_the_store_can_create_the_event_bus_and_the_deployer_may_send_to_it(tf: 
     statements = json.loads(out["deployer_policy_json"]["value"])["Statement"]
     sent = [s for s in statements if s.get("Sid") == "SendTrackerEvents"]
     assert sent and sent[0]["Action"] == "events:PutEvents" and sent[0]["Resource"] == arn
+
+
+def test_a_policy_fails_the_plan_and_make_approve_then_promote_passes_it(
+    tf: dict[str, Any], aws: Any
+) -> None:
+    from tests.support.library import library
+    from tracker.model.project import load_project
+
+    document = json.loads(BUGFARM.read_text())
+    document["environments"][1]["policy"] = {
+        "promote_from": ["stage"],
+        "approvals": 1,
+        "approvers": ["lead_lee"],
+    }
+    manifest = tf["tmp"] / "policy.json"
+    manifest.write_text(json.dumps(document))
+    release_id = seed_release(aws, manifest)
+    short = release_id.split(":")[1][:8]
+    tracker = library(aws, load_project(manifest))
+
+    refused = stack(tf, "plan", release_id, "prod", project=manifest, check=False)
+    words = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode != 0 and "Traceback" not in words
+    assert (
+        f"tracker: error: prod takes releases from stage: {short} never ran there; prod needs 1 approval "
+        in words
+    )
+    assert (
+        "approved by: none" in words and "(to deploy anyway: --force with --description saying why)" in words
+    )
+
+    common = [f"PROJECT_FILE={manifest}", f"ROOT={tf['root']}", f"STATE_DIR={tf['state']}", "WAIT=0"]
+    env = {**tf["env"], "TRACKER_USER": "ci"}
+    make("deploy", "ENV=stage", "RELEASE=latest", *common, env=env)
+    approved = make(
+        "approve", f"RELEASE={short}", "ENV=prod", "REQUESTED_BY=lead_lee", "DESCRIPTION=ok", *common, env=env
+    )
+    assert f"approved: release {short} for prod by lead_lee" in approved.stdout
+    # The approver cannot promote on their own approval: the plan (module's requested_by) refuses it.
+    own = make("promote", "FROM=stage", "TO=prod", "REQUESTED_BY=lead_lee", *common, env=env, check=False)
+    words = " ".join((own.stdout + own.stderr).split())
+    assert own.returncode != 0 and "approved by: lead_lee (the requester: not counted)" in words
+    assert "(to deploy anyway: FORCE=1 with DESCRIPTION=... saying why)" in words
+    assert tracker.store.environments.row("bugfarm_73649", "prod") is None and not any(
+        name.startswith("/bugfarm_73649/deployments/prod/") for name in deployment_params(aws)
+    )
+    make("promote", "FROM=stage", "TO=prod", *common, env=env)
+    assert deployment_rows(aws) == [
+        ("bugfarm_73649", "prod", release_id),
+        ("bugfarm_73649", "stage", release_id),
+    ]
+    revoked = make(
+        "approve", "RELEASE=latest", "ENV=prod", "REQUESTED_BY=lead_lee", "REVOKE=1", *common, env=env
+    )
+    assert f"revoked: the approval of release {short} for prod by lead_lee" in revoked.stdout

@@ -403,18 +403,20 @@ def recorded_calls(clients: Any, calls: list[tuple[str, dict[str, Any]]]) -> Any
 
 
 def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]]]) -> None:
-    """A release created, deployed to stage, promoted to prod and waited for in ECS (with an alarm),
-    rolled back, verified: as a deployer does."""
+    """A release created, deployed to stage, approved (and an approval revoked), promoted to prod
+    under a policy and waited for in ECS (with an alarm), rolled back, verified: as a deployer does."""
     from dataclasses import replace
 
     from tests.support.library import deploy, library, person, release
     from tests.support.rollouts import EmulatorDriver
+    from tracker.model.policies import Policy
     from tracker.model.project import load_project
-    from tracker.model.requests import PublishRequest, RollbackRequest, WaitRequest
+    from tracker.model.requests import ApproveRequest, PublishRequest, RollbackRequest, WaitRequest
     from tracker.stores.clients import Clients
 
     loaded = load_project(project_file)
-    project = replace(loaded, alarms={"prod": (f"{loaded.id}-5xx",)})
+    policy = Policy(promote_from=("stage",), approvals=1)
+    project = replace(loaded, alarms={"prod": (f"{loaded.id}-5xx",)}, policies={"prod": policy})
     publisher = library(Clients(), project)  # CI's own credentials: not the deployer's calls
     tracker = library(recorded_calls(Clients(), calls), project)
     ecr_client = boto3.client("ecr", region_name=REGION)
@@ -428,6 +430,10 @@ def _deploy_everything(project_file: Path, calls: list[tuple[str, dict[str, Any]
     first = created.release_id.split(":")[1][:8]
     deploy(tracker, "latest", "stage")
     deploy(tracker, first, "stage")
+    for who, revoke in (("lead", False), ("lead", True), ("lead", False)):
+        tracker.approve(
+            ApproveRequest(release=first, environment_id="prod", requested_by=person(who), revoke=revoke)
+        )
     deploy(tracker, None, "prod", from_environment="stage")
     driver = EmulatorDriver(boto3.session.Session())
     driver.alarm(f"{project.id}-5xx", "OK")
