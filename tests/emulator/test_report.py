@@ -330,3 +330,39 @@ def dump_dom(page: Path, tmp_path: Path) -> str:
     result = chromium_run(page, tmp_path, "--dump-dom")
     assert "<body" in result.stdout, result.stderr[-2000:]
     return result.stdout
+
+
+def test_the_report_shows_approvals_and_what_blocks_each_release(
+    aws: Any, bugfarm_file: Path, tmp_path: Path
+) -> None:
+    document = json.loads(bugfarm_file.read_text())
+    document["environments"][1]["policy"] = {"promote_from": ["stage"], "approvals": 1}
+    bugfarm_file.write_text(json.dumps(document))
+    for service in ("hatching", "feeding"):
+        run(bugfarm_file, "publish", service, f"{REGISTRY}/{service}:v1")
+    r1 = json.loads(run(bugfarm_file, "release", "create", "-o", "json"))["release_id"]
+    run(bugfarm_file, "deploy", r1, "stage")
+    Cli(bugfarm_file, user="lead_lee")("approve", r1, "prod", "-d", "QA <signed> off")
+    run(bugfarm_file, "promote", "stage", "prod")
+    run(bugfarm_file, "publish", "hatching", f"{REGISTRY}/hatching:v2")
+    r2 = json.loads(run(bugfarm_file, "release", "create", "-o", "json"))["release_id"]
+    page = tmp_path / "report.html"
+    run(bugfarm_file, "report", "-o", str(page))
+    text = page.read_text()
+    waiting = section(text, "Waiting to ship")
+    blocked = waiting[waiting.index('id="blocked"') :]
+    assert (
+        f'<b>stage</b> · release <code class="rid" title="{r2}">{short_id(r2)}</code>: nothing blocks it'
+        in blocked
+    )
+    prod = blocked[blocked.index("<b>prod</b>") :]
+    assert ">blocked<" in prod and f"prod takes releases from stage: {short_id(r2)} never ran there" in prod
+    assert "prod needs 1 approval from anyone but the requester; approved by: none" in prod
+    legend = text[text.index('id="legend"') : text.index("</ul>", text.index('id="legend"'))]
+    assert legend.count('k-blocked"') == 1
+    timeline = section(text, "Recent deployments")
+    promoted = timeline.split("<tr>")[2]
+    assert "approved by lead_lee 20" in promoted and "QA &lt;signed&gt; off" in promoted
+    markdown = run(bugfarm_file, "report", "--output", "markdown")
+    assert f"- prod: release `{short_id(r2)}`: **blocked**: prod takes releases from stage" in markdown
+    assert "<br>approved by lead_lee 20" in markdown

@@ -207,6 +207,13 @@ def cell_drift(data: dict[str, Any], env: str, service: str) -> list[dict[str, A
     return [d for d in data["drift"] if d["environment_id"] == env and d["service_id"] == service]
 
 
+def approval_text(approval: dict[str, Any]) -> str:
+    """``approved by NAME DATE: "why" (revoked DATE: "why")``, as ``Approval.describe`` words it."""
+    from tracker.model.entries import Approval
+
+    return Approval.from_item({k: v for k, v in approval.items() if v is not None}).describe()
+
+
 def changes_text(entry: dict[str, Any], lookback: int) -> list[str]:
     if entry["kind"] != "deployment":
         return []

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from tracker.model.entries import short_id
-from tracker.report import cell_drift, changes_text, differs, image_tag
+from tracker.report import approval_text, cell_drift, changes_text, differs, image_tag
 
 # One colour per meaning; every element showing one carries the meaning's class, so the legend
 # can list exactly the colours the page uses.
@@ -22,6 +22,7 @@ MEANINGS = {
     "rollback": ("#0d9488", "rollback"),
     "verified": ("#166534", "verified: ECS runs it (tracker wait)"),
     "failed": ("#9f1239", "rollout failed in ECS (tracker wait)"),
+    "blocked": ("#7c2d12", "blocked: a freeze, window or promotion policy refuses it now"),
     "deploy": ("#2563eb", "ordinary deployment"),
     "none": ("#9ca3af", "not deployed"),
     "waiting": ("#16a34a", "waiting to ship"),
@@ -215,8 +216,22 @@ def _html_pending(data: dict[str, Any]) -> str:
     rows = "".join(_pending_row(s, envs) for s in found["services"])
     return (
         f"{intro}<table><tr><th>service</th><th>at the label</th><th>newest release</th>{head}</tr>"
-        f"{rows}</table>"
+        f"{rows}</table>{_html_blocked(found)}"
     )
+
+
+def _html_blocked(found: dict[str, Any]) -> str:
+    """Per environment, each release it could take next and what refuses it now."""
+    e = html.escape
+    items = []
+    for env, candidates in found.get("blocked", {}).items():
+        for release_id, lines in candidates.items():
+            rid = f'<code class="rid" title="{e(release_id)}">{e(short_id(release_id))}</code>'
+            verdict = (
+                _badge("blocked", "blocked") + " " + e("; ".join(lines)) if lines else "nothing blocks it"
+            )
+            items.append(f"<li><b>{e(env)}</b> · release {rid}: {verdict}</li>")
+    return f'<ul class="plain" id="blocked">{"".join(items)}</ul>' if items else ""
 
 
 def _entry_marks(entry: dict[str, Any]) -> str:
@@ -249,6 +264,7 @@ def _timeline_row(entry: dict[str, Any], lookback: int) -> str:
     ident = f'<div class="rel">{e(env["id"])}</div>' if name != env["id"] else ""
     release = f'<code class="rid">{e(entry["release_id"])}</code>' if entry["release_id"] else ""
     forced = f'<div class="note">forced through {e(entry["forced"])}</div>' if entry["forced"] else ""
+    forced += "".join(f'<div class="note">{e(approval_text(a))}</div>' for a in entry.get("approvals") or ())
     changes = "".join(f"<li>{e(c)}</li>" for c in changes_text(entry, lookback))
     return (
         f'<tr><td><time>{e(entry["date_requested"])}</time><div class="rel">{e(entry["ago"])}</div></td>'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.model.entries import short_id
-from tracker.report import cell_drift, changes_text, differs, image_tag
+from tracker.report import approval_text, cell_drift, changes_text, differs, image_tag
 
 
 def _md(text: Any) -> str:
@@ -102,7 +102,13 @@ def _md_pending(data: dict[str, Any]) -> list[str]:
                 f"`{image_tag(i)}`" if i else "—" for i in (s["label_image"], s["release_image"])
             )
             lines.append(f"| {s['service']} | {'; '.join(waits)} | {label} | {release} |")
-    return lines
+    blocked = [
+        f"- {env}: release `{short_id(release_id)}`: "
+        + (f"**blocked**: {_md('; '.join(why))}" if why else "nothing blocks it")
+        for env, candidates in found.get("blocked", {}).items()
+        for release_id, why in candidates.items()
+    ]
+    return [*lines, "", *blocked] if blocked else lines
 
 
 def _what(entry: dict[str, Any]) -> str:
@@ -127,6 +133,7 @@ def _md_timeline(data: dict[str, Any]) -> list[str]:
         why = _md(entry["description"]) + (
             f" (forced through {_md(entry['forced'])})" if entry["forced"] else ""
         )
+        why += "".join(f"<br>{_md(approval_text(a))}" for a in entry.get("approvals") or ())
         release = f"`{entry['release_id']}`" if entry["release_id"] else ""
         changes = "<br>".join(f"`{_md(c)}`" for c in changes_text(entry, data["lookback"]))
         lines.append(
