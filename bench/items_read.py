@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from bench.common import DEPLOYMENTS, RELEASES, counted, image, log, make_project, service_ids
+from bench.policies import policy_reads
 from tests.support.counting import CallCounter
 
 PROJECT_ID = "bench-history"
@@ -157,4 +158,13 @@ def run(sizes: list[int]) -> dict[str, Any]:
     }
     log(f"wait --rollback-on-failure after {sizes[-1]} deployments")
     waited = wait_reads(counter, tracker, sizes[-1])
-    return {"table_sizes": sizes, "limit": LIMIT, "results": results, "flat": flat, "wait": waited}
+    log(f"approve and deploy under a promotion policy after {sizes[-1]} deployments")
+    judged = policy_reads(counter, tracker, sizes[-1])
+    return {
+        "table_sizes": sizes,
+        "limit": LIMIT,
+        "results": results,
+        "flat": flat,
+        "wait": waited,
+        "policy": judged,
+    }

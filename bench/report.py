@@ -114,6 +114,21 @@ def items_section(data: dict[str, Any]) -> list[str]:
         f"Verdict: {flat}.",
         "",
         *_wait_items(data.get("wait")),
+        *_policy_items(data.get("policy")),
+    ]
+
+
+def _policy_items(judged: dict[str, Any] | None) -> list[str]:
+    if not judged:
+        return []
+    calls = "; ".join(f"{k}: {breakdown(v)}" for k, v in judged["deploy_calls"].items())
+    return [
+        "Approving a release for prod, then deploying it there under a promotion policy (`promote_from:",
+        f"[stage]`, one approval) after {judged['deployments']} deployments to stage: approve "
+        f"**{judged['approve_items_read']} item(s) read**, deploy **{judged['deploy_items_read']} item(s) "
+        "read** (the release with its deployments and approvals; prod's row and state item when they "
+        f"exist; the row again after SSM): the policy reads no history. Deploy calls: {calls}.",
+        "",
     ]
 
 
@@ -323,8 +338,49 @@ def markdown(doc: dict[str, Any]) -> str:
         *make_section(doc["make"]),
         *container_section(doc["container_image"]),
         *rollout_section(doc.get("rollouts")),
+        *policy_section(doc.get("policies")),
     ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def policy_section(data: dict[str, Any] | None) -> list[str]:
+    if not data:
+        return []
+    order = [
+        "approve by id",
+        "approve latest",
+        "approve --revoke",
+        "promote without a policy",
+        "promote with the policy",
+        "pending prod",
+        "diff stage prod",
+    ]
+    rows = [
+        [
+            name,
+            "; ".join(f"{k}: {breakdown(v)}" for k, v in sorted(data[name]["calls"].items())),
+            data[name]["all"],
+        ]
+        for name in order
+        if name in data
+    ]
+    same = data["promote with the policy"]["calls"] == data["promote without a policy"]["calls"]
+    policy = data["policy"]
+    return [
+        "",
+        "## 9. Promotion policies: approving, and deploying under a policy",
+        "",
+        f"{data['services']} services; prod's policy: promote_from {', '.join(policy['promote_from'])}, "
+        f"require_verified {str(policy['require_verified']).lower()}, {policy['approvals']} approval. The",
+        "policy is judged on the release manifest the deployment reads anyway (its deployments, outcomes",
+        "and approvals), and what it counted is a condition of the deployment's own transaction: no extra",
+        "round trip. `pending prod` judges the newest release and what stage runs from what it reads;",
+        "`diff` adds prod's state item (one GetItem) for freezes. Items read at 10 000 deployments:",
+        "section 2.",
+        "",
+        *table(["operation", "calls", "all"], rows),
+        f"Promote with the policy costs what it costs without: {verdict(same)}.",
+    ]
 
 
 def rollout_section(data: dict[str, Any] | None) -> list[str]:

@@ -30,7 +30,16 @@ from typing import Any
 # Run as a script, so the repository (bench.*, tests.support.*) is not on sys.path yet.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import api_calls, container, items_read, report, rollouts, terraform_plan, wall_time  # noqa: E402
+from bench import (  # noqa: E402
+    api_calls,
+    container,
+    items_read,
+    policies,
+    report,
+    rollouts,
+    terraform_plan,
+    wall_time,
+)
 from bench.common import (  # noqa: E402
     REPO,
     bench_environment,
@@ -91,6 +100,7 @@ def measure(
         figures["make"] = terraform_plan.run_make(workdir, bin_dir, release_ids, plan.plan_runs)
         figures["deploy_time"] = wall_time.run_deploys(plan.services, plan.command_runs)
         figures["rollouts"] = rollouts.run(plan.services, plan.poll_interval, plan.delay_runs)
+        figures["policies"] = policies.run()
         # Last: moto deep-copies a whole table on every TransactWriteItems (its rollback),
         # so a table of 10 000 releases would slow every later deploy -- unlike DynamoDB.
         figures["items_read"] = items_read.run(plan.table_sizes)

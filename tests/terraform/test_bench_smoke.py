@@ -30,6 +30,7 @@ SECTIONS = [
     "make",
     "container_image",
     "rollouts",
+    "policies",
 ]
 
 # It runs the real terraform binary (a plan of two roots).
@@ -128,3 +129,12 @@ def test_bench_smoke_reports_every_section_and_flat_reads(
     assert all(numeric(d) for d in rollouts["delay"]["delays"]) and rollouts["delay"]["runs"] == 1
     waited = items["wait"]
     assert waited["deployments"] == items["table_sizes"][-1] and 0 < waited["items_read"] < 15, waited
+
+    # Promotion policies: promoting under one costs exactly what promoting without one does, and
+    # approving then deploying under it reads a handful of items whatever the history's length.
+    policies = doc["policies"]
+    assert policies["promote with the policy"]["calls"] == policies["promote without a policy"]["calls"]
+    assert policies["approve by id"]["calls"] == {"dynamodb": {"BatchGetItem": 1, "UpdateItem": 1}}
+    judged = items["policy"]
+    assert judged["deployments"] == items["table_sizes"][-1]
+    assert 0 < judged["approve_items_read"] <= 2 and 0 < judged["deploy_items_read"] < 8, judged
