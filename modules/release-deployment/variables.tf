@@ -42,7 +42,7 @@ variable "from_environment" {
 }
 
 variable "requested_by" {
-  description = "Id of who requests the deployment (the RFC's `requested_by.id`). `null`: `TRACKER_USER` in Terraform's environment, else the AWS caller identity's ARN (read when recording)."
+  description = "Id of who requests the deployment (the RFC's `requested_by.id`). `null`: `TRACKER_USER` in Terraform's environment, else the AWS caller identity's ARN (read when recording). The plan sends it too, so a promotion policy never counts the requester's own approval."
   type        = string
   default     = null
 }
@@ -88,7 +88,7 @@ variable "deployments_table_name" {
 }
 
 variable "force" {
-  description = "Deploy even though the environment is frozen (`tracker freeze`) or a deployment window of the manifest closes it. Needs a `description` saying why; the deployment's record says what it was forced through."
+  description = "Deploy even though the environment is frozen (`tracker freeze`), a deployment window of the manifest closes it, or its promotion policy is not met (unless the policy says `allow_force: false`). Needs a `description` saying why; the deployment's record says what it was forced through."
   type        = bool
   default     = false
   nullable    = false
