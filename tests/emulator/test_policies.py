@@ -296,3 +296,53 @@ def test_pending_and_diff_say_what_blocks_each_release(aws: Any, bugfarm_file: P
     assert blocked[0] == f"prod takes releases from stage: {short_id(third)} never ran there"
     assert cli.json("diff", "stage", "latest", code=1)["blocked"] is None  # the target is a release
     assert state() == before
+
+
+@pytest.mark.parametrize(
+    ("policy", "refused", "then"),
+    [
+        (
+            {"promote_from": ["stage"]},
+            "prod takes releases from stage: {rid} never ran there",
+            "deploy stage",
+        ),
+        (
+            {"promote_from": ["stage"], "require_verified": True},
+            "prod takes releases verified in stage: {rid} ran in stage but no outcome was recorded",
+            "verify stage",
+        ),
+        (
+            {"promote_from": ["stage"], "soak": "2h"},
+            "soak: 2h left (until ",
+            None,  # time passing: the library tests with a clock (test_require_verified_and_soak...)
+        ),
+        (
+            {"approvals": 1},
+            "prod needs 1 approval from anyone but the requester; approved by: none",
+            "approve",
+        ),
+    ],
+)
+def test_each_rule_alone_through_the_cli(
+    aws: Any, bugfarm_file: Path, state: Any, policy: dict[str, Any], refused: str, then: str | None
+) -> None:
+    manifest = with_policy(bugfarm_file, **policy)
+    cli = Cli(manifest, user="dev_dave")
+    cli.publish("v1")
+    rid = cli.release()
+    if "soak" in policy or "require_verified" in policy:
+        cli("deploy", rid, "stage")
+    before = state()
+    line = cli("deploy", rid, "prod", code=1).error_line()
+    assert line.startswith("tracker: error: " + refused.format(rid=short_id(rid))), line
+    assert line.endswith("nothing was recorded (to deploy anyway: --force with --description saying why)")
+    assert state() == before
+    if then is None:
+        return
+    if then == "deploy stage":
+        cli("deploy", rid, "stage")
+    elif then == "verify stage":
+        verify(library(aws, load_project(manifest)), rid, "stage")
+    else:
+        cli("approve", rid, "prod", user="lead_lee")
+    assert cli("deploy", rid, "prod").stdout.startswith(f"deployed: release {rid} -> prod")
