@@ -234,7 +234,7 @@ def test_weco_yaml_policy_through_the_cli(aws: Any, tmp_path: Path, state: Any) 
     rid = cli.release()
     before = state()
     forced = cli("deploy", rid, "prod", "--force", "-d", "hotfix", code=1).error_line()
-    assert forced.endswith("prod's policy does not allow --force (allow_force: false); nothing was recorded")
+    assert forced.endswith("prod's policy cannot be forced (allow_force: false); nothing was recorded")
     assert state() == before
     cli("deploy", rid, "stage")
     cli("approve", "latest", "prod", user="lead_lee")

@@ -256,7 +256,7 @@ def test_allow_force_false_closes_the_emergency_lane() -> None:
     with pytest.raises(PolicyRefusedError) as refused:
         deploy(t, rid, "prod", force=True, description="please")
     line = str(refused.value)
-    assert "prod's policy does not allow --force (allow_force: false)" in line and "--force with" not in line
+    assert "prod's policy cannot be forced (allow_force: false)" in line and "--force with" not in line
     with pytest.raises(PolicyRefusedError) as plain:
         deploy(t, rid, "prod")
     assert "to deploy anyway" not in str(plain.value)

@@ -98,7 +98,7 @@ def policy_gate(
         return judgement, f"the policy: {judgement.describe()}"
     if force:
         raise PolicyRefusedError(
-            f"{judgement.describe()}; {environment_id}'s policy does not allow --force "
+            f"{judgement.describe()}; {environment_id}'s policy cannot be forced "
             "(allow_force: false); nothing was recorded"
         )
     hint = "force" if policy.allow_force else ""
