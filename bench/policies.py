@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.common import counted, deploy_to, log, make_project, new_release, publish_all
 from tests.support.counting import CallCounter
+from tests.support.library import verdict
 
 SERVICES = 5
 POLICY = {"promote_from": ("stage",), "require_verified": True, "approvals": 1}
@@ -24,19 +25,6 @@ def _policy() -> Any:
     from tracker.model.policies import Policy
 
     return Policy(**POLICY)  # type: ignore[arg-type]
-
-
-def _verify_stage(tracker: Any, release_id: str) -> None:
-    """What `tracker wait stage` records once ECS runs it (set up, not measured)."""
-    from tracker.model.clock import iso8601
-    from tracker.model.entries import Outcome
-    from tracker.stores.transaction import OutcomeWrite
-
-    release = tracker.store.releases.get(release_id)
-    row = tracker.store.environments.row(tracker.project.id, "stage")
-    index = max(i for i, e in enumerate(release.deployments) if e.environment.id == "stage")
-    outcome = Outcome("verified", iso8601(tracker.clock()), "benchmark")
-    tracker.store.record_outcome(OutcomeWrite(release, index, row, outcome))
 
 
 def _approve(tracker: Any, ref: str, user: str, revoke: bool = False) -> Any:
@@ -71,7 +59,7 @@ def _measure(counter: CallCounter, name: str, policies: dict[str, Any]) -> dict[
         publish_all(tracker, build=build)
         release_id = new_release(tracker)
         deploy_to(tracker, release_id, "stage")
-        _verify_stage(tracker, release_id)
+        verdict(tracker, release_id, "stage")
         if build == 1:
             _approve(tracker, release_id, "lead")
             deploy_to(tracker, None, "prod", from_environment="stage")

@@ -17,39 +17,20 @@ import pytest
 from tests.conftest import write_project
 from tests.emulator.test_events import forward_to_queue, received
 from tests.support.cli import Cli
-from tests.support.library import DEPLOYMENTS, RELEASES, deploy, library, person, publish, release
+from tests.support.library import DEPLOYMENTS, RELEASES, deploy, library, person, publish, release, verdict
+from tests.unit.test_policies import ALL
 from tracker.errors import PolicyRefusedError
-from tracker.model.clock import epoch, iso8601
-from tracker.model.entries import Outcome, short_id
+from tracker.model.clock import epoch
+from tracker.model.entries import short_id
 from tracker.model.project import load_project
 from tracker.model.requests import ApproveRequest
 from tracker.stores.tracking import DynamoTrackingStore
-from tracker.stores.transaction import OutcomeWrite
-
-ALL = {
-    "promote_from": ["stage"],
-    "require_verified": True,
-    "soak": "30m",
-    "approvals": 1,
-    "approvers": ["ops_ophelia", "lead_lee"],
-}
 
 
 def with_policy(path: Path, **policy: Any) -> Path:
     document = json.loads(path.read_text())
     document["environments"][1]["policy"] = policy  # prod
     return write_project(path, document)
-
-
-def verify(
-    tracker: Any, release_id: str, env: str, status: str = "verified", at: float | None = None
-) -> None:
-    """Record a verdict on the environment's current deployment as `tracker wait` does (one transaction)."""
-    stored = tracker.store.releases.get(release_id)
-    row = tracker.store.environments.row(tracker.project.id, env)
-    index = max(i for i, e in enumerate(stored.deployments) if e.environment.id == env)
-    outcome = Outcome(status, iso8601(at if at is not None else tracker.clock()), f"{status} by the test")
-    tracker.store.record_outcome(OutcomeWrite(stored, index, row, outcome))
 
 
 def test_a_release_manager_walks_a_release_through_every_rule(
@@ -146,7 +127,7 @@ def test_require_verified_and_soak_through_dynamodb(aws: Any, bugfarm_file: Path
     deploy(at(start), rid, "stage")
     with pytest.raises(PolicyRefusedError, match="ran in stage but no outcome was recorded"):
         deploy(at(start + 60), rid, "prod", user="dev_dave")
-    verify(at(start + 120), rid, "stage")
+    verdict(at(start + 120), rid, "stage")
     at(start + 130).approve(
         ApproveRequest(release=rid, environment_id="prod", requested_by=person("lead_lee"))
     )
@@ -182,7 +163,7 @@ class FailingStore(DynamoTrackingStore):
 
     def record(self, write: Any) -> Any:
         if write.environment_id == "prod":
-            verify(library(self.db.clients, self.project), write.release.release_id, "stage", "failed")
+            verdict(library(self.db.clients, self.project), write.release.release_id, "stage", "failed")
         return super().record(write)
 
 
@@ -199,7 +180,7 @@ def test_state_changed_between_plan_and_write_refuses_the_deployment(
     publish(seeding, "v1")
     rid = release(seeding).release_id
     deploy(seeding, rid, "stage")
-    verify(seeding, rid, "stage")
+    verdict(seeding, rid, "stage")
     seeding.approve(ApproveRequest(release=rid, environment_id="prod", requested_by=person("lead_lee")))
     store = racing(Dynamo(aws, Tables(RELEASES, DEPLOYMENTS)))
     store.project = project  # type: ignore[attr-defined]
@@ -342,7 +323,7 @@ def test_each_rule_alone_through_the_cli(
     if then == "deploy stage":
         cli("deploy", rid, "stage")
     elif then == "verify stage":
-        verify(library(aws, load_project(manifest)), rid, "stage")
+        verdict(library(aws, load_project(manifest)), rid, "stage")
     else:
         cli("approve", rid, "prod", user="lead_lee")
     assert cli("deploy", rid, "prod").stdout.startswith(f"deployed: release {rid} -> prod")

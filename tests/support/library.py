@@ -55,3 +55,19 @@ def deploy(
     return tracker.deploy(
         DeployRequest(environment_id=environment_id, release=release_id, requested_by=person(user), **request)
     )
+
+
+def verdict(tracker: Tracker, release_id: str, environment: str, status: str = "verified") -> None:
+    """Record `tracker wait`'s verdict on the environment's current deployment, as wait records it
+    (one outcome transaction), at the tracker's clock; for tests and benchmarks that need an outcome
+    without an ECS rollout."""
+    from tracker.model.clock import iso8601
+    from tracker.model.entries import Outcome
+    from tracker.stores.transaction import OutcomeWrite
+
+    stored = tracker.store.releases.get(release_id)
+    row = tracker.store.environments.row(tracker.project.id, environment)
+    assert stored is not None and row is not None and row.release_id == release_id
+    index = max(i for i, e in enumerate(stored.deployments) if e.environment.id == environment)
+    outcome = Outcome(status, iso8601(tracker.clock()), f"{status} by the test")
+    tracker.store.record_outcome(OutcomeWrite(stored, index, row, outcome))

@@ -13,16 +13,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import BUGFARM
-from tests.support.library import deploy, person, publish, release
+from tests.support.library import deploy, person, publish, release, verdict
 from tracker.app import Tracker
 from tracker.errors import NotApprovedError, PolicyRefusedError, ProjectManifestError
-from tracker.model.clock import epoch, iso8601
-from tracker.model.entries import Outcome
+from tracker.model.clock import epoch
 from tracker.model.policies import Policy, judge
 from tracker.model.project import parse_project, parse_projects
 from tracker.model.requests import ApproveRequest, DeployRequest, PlanRequest, RollbackRequest
 from tracker.stores.memory import MemoryTrackingStore
-from tracker.stores.transaction import DeploymentWrite, OutcomeWrite
+from tracker.stores.transaction import DeploymentWrite
 
 START = epoch("2030-01-01T12:00:00Z")
 
@@ -56,16 +55,6 @@ def released(t: Tracker, tag: str = "v1") -> str:
 
 def approve(t: Tracker, ref: str, env: str = "prod", user: str = "ops_ophelia", **more: Any) -> Any:
     return t.approve(ApproveRequest(release=ref, environment_id=env, requested_by=person(user), **more))
-
-
-def verdict(t: Tracker, release_id: str, env: str, status: str = "verified") -> None:
-    """Record ``tracker wait``'s verdict on the environment's current deployment, as wait would."""
-    stored = t.store.releases.get(release_id)
-    row = t.store.environments.row(t.project.id, env)
-    assert stored is not None and row is not None and row.release_id == release_id
-    index = max(i for i, e in enumerate(stored.deployments) if e.environment.id == env)
-    outcome = Outcome(status, iso8601(t.clock()), f"{status} by the test")
-    t.store.record_outcome(OutcomeWrite(stored, index, row, outcome))
 
 
 def nothing_written(t: Tracker, release_id: str, env: str = "prod") -> None:
