@@ -94,18 +94,13 @@ class Basis:
     approvals: tuple[int, ...] = ()
     verified: tuple[tuple[int, int], ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.approvals or self.verified)
-
 
 @dataclass
 class Judgement:
     """What a policy says of a release for one deployment: what blocks it, what it rests on."""
 
-    environment_id: str
     blockers: list[str] = field(default_factory=list)
     basis: Basis = field(default_factory=Basis)
-    ran_before: bool = False  # the environment ran the release before: the rules passed then
 
     @property
     def passed(self) -> bool:
@@ -119,10 +114,9 @@ def judge(
     policy: Policy, environment_id: str, release: Release, requester_id: str | None, at: float
 ) -> Judgement:
     """Judge ``release`` for a deployment to ``environment_id`` requested by ``requester_id`` at ``at``."""
-    found = Judgement(environment_id)
+    found = Judgement()
     if release.entries_in(environment_id):
-        found.ran_before = True
-        return found
+        return found  # it ran here before: the rules passed then
     verified: tuple[tuple[int, int], ...] = ()
     if policy.promote_from:
         problem, since, entry = _where_it_ran(policy, environment_id, release)
@@ -203,21 +197,11 @@ def _approvals(
 
     if not policy.approvals:
         return (), None
-    counted: dict[str, int] = {}
-    not_counted: list[str] = []
-    for position, approval in release.approvals_for(environment_id):
-        who = approval.approved_by
-        if not approval.active or who.id in counted:
-            continue
-        if policy.approvers and who.id not in policy.approvers:
-            continue
-        if who.id == requester_id:
-            not_counted.append(f"{who.name} (the requester: not counted)")
-            continue
-        counted[who.id] = position
+    counted, requester = counted_approvals(policy.approvers, environment_id, release, requester_id)
     if len(counted) >= policy.approvals:
-        return tuple(sorted(counted.values())[: policy.approvals]), None
-    names = [a.approved_by.name for i, a in release.approvals_for(environment_id) if i in counted.values()]
+        return tuple(sorted(position for position, _ in counted.values())[: policy.approvals]), None
+    names = [name for _, name in counted.values()]
+    not_counted = [f"{name} (the requester: not counted)" for name in requester]
     plural = "s" if policy.approvals > 1 else ""
     allowed = ", ".join(policy.approvers) if policy.approvers else "anyone but the requester"
     approved = ", ".join(names + not_counted) or "none"
@@ -225,6 +209,25 @@ def _approvals(
         f"{environment_id} needs {policy.approvals} approval{plural} from {allowed}; approved by: {approved} "
         f"(`tracker approve {short_id(release.release_id)} {environment_id}`)"
     )
+
+
+def counted_approvals(
+    approvers: tuple[str, ...], environment_id: str, release: Release, requester_id: str | None = None
+) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """The active approvals of the release for the environment that count, the first per person
+    (user id -> (position, name)), from ``approvers`` when given; and the requester's own, by name,
+    which never count."""
+    counted: dict[str, tuple[int, str]] = {}
+    requester: list[str] = []
+    for position, approval in release.approvals_for(environment_id):
+        who = approval.approved_by
+        if not approval.active or who.id in counted or (approvers and who.id not in approvers):
+            continue
+        if who.id == requester_id:
+            requester.append(who.name)
+        else:
+            counted[who.id] = (position, who.name)
+    return counted, requester
 
 
 # -- reading policies from a manifest ---------------------------------------------------------

@@ -89,13 +89,11 @@ def _active(release: Release, environment_id: str, user_id: str) -> tuple[int, A
 
 def counted(ctx: Context, release: Release, environment_id: str) -> list[str]:
     """The people whose active approvals the environment's policy counts (before a requester is known)."""
+    from tracker.model.policies import counted_approvals
+
     policy = ctx.project.policies.get(environment_id)
-    people: dict[str, str] = {}
-    for _, approval in release.approvals_for(environment_id):
-        who = approval.approved_by
-        if approval.active and (policy is None or not policy.approvers or who.id in policy.approvers):
-            people.setdefault(who.id, who.name)
-    return list(people.values())
+    found, _ = counted_approvals(policy.approvers if policy is not None else (), environment_id, release)
+    return [name for _, name in found.values()]
 
 
 def _result(

@@ -195,8 +195,8 @@ def _record(
         rollback_of=request.rollback_of,
     )
     schema.validate("release_manifest#/$defs/deployment", entry.to_item(), ReleaseManifestError)
-    basis = plan.judgement.basis if plan.judgement is not None and plan.judgement.passed else None
-    write = DeploymentWrite(release, entry, plan.at, plan.row, not request.force, basis or Basis())
+    basis = plan.judgement.basis if plan.judgement is not None and plan.judgement.passed else Basis()
+    write = DeploymentWrite(release, entry, plan.at, plan.row, not request.force, basis)
     try:
         row = ctx.store.record(write)
     except WriteRefused as refused:
