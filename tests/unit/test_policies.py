@@ -132,6 +132,22 @@ def test_soak_with_require_verified_counts_from_the_verification() -> None:
     assert deploy(t, rid, "prod").recorded
 
 
+def test_soak_left_is_whole_minutes_rounded_up_past_the_first() -> None:
+    t, clock = make(promote_from=["stage"], soak="2h")
+    rid = released(t)
+    deploy(t, rid, "stage")
+    for passed, left in (
+        (0.4, "2h"),
+        (61, "1h59m"),
+        (2 * 3600 - 61, "2m"),
+        (2 * 3600 - 59.5, "1m"),
+        (2 * 3600 - 30, "30s"),
+    ):
+        clock.now = START + passed
+        with pytest.raises(PolicyRefusedError, match=rf"^soak: {left} left "):
+            deploy(t, rid, "prod")
+
+
 def test_soak_ending_another_day_gives_the_date() -> None:
     t, clock = make(promote_from=["stage"], soak="1d")
     rid = released(t)

@@ -31,6 +31,7 @@ A release this environment ran before passes ``promote_from``, ``soak`` and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +180,9 @@ def _soak_left(policy: Policy, environment_id: str, since: float, at: float) -> 
     from tracker.model.durations import describe
 
     ready = since + policy.soak
-    left = max(1, round(ready - at))
+    # Whole minutes, rounded up, past the first one: "2h left", not "1h59m59s left" a second later.
+    left = max(1, math.ceil(ready - at))
+    left = math.ceil(left / 60) * 60 if left > 60 else left
     end, now = datetime.fromtimestamp(ready, UTC), datetime.fromtimestamp(at, UTC)
     until = end.strftime("%H:%MZ") if end.date() == now.date() else end.strftime("%Y-%m-%d %H:%MZ")
     verb = "verified" if policy.require_verified else "deployed"
