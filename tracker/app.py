@@ -26,7 +26,8 @@ from tracker.model.clock import Clock
 from tracker.settings import Settings
 
 if TYPE_CHECKING:
-    from tracker.model.entries import Person, Release
+    from tracker.model.entries import Person, Published, Release
+    from tracker.model.metrics import EnvironmentMetrics
     from tracker.model.project import Project, ProjectFile
     from tracker.model.records import DeploymentPlan, Freeze
     from tracker.model.requests import (
@@ -103,7 +104,7 @@ class Tracker:
             sleep=sleep,
             project=project,
             store=MemoryTrackingStore(),
-            parameters=MemoryParameters(),
+            parameters=MemoryParameters(clock=clock),
             events=MemoryEvents(),
             registry=None,
             ecs=MemoryEcs(),
@@ -227,6 +228,12 @@ class Tracker:
 
         return label_images(self.context, label)
 
+    def label_sources(self, label: str = "latest") -> tuple[dict[str, str | None], dict[str, Published]]:
+        """The images at ``label`` and where each came from (publish's record: when, by whom, revision)."""
+        from tracker.workflows.releases import label_sources
+
+        return label_sources(self.context, label)
+
     def create_release(self, request: ReleaseRequest) -> CreatedRelease:
         from tracker.workflows.releases import create_release
 
@@ -321,6 +328,36 @@ class Tracker:
         from tracker.workflows.audit import repair
 
         return repair(self.context, environment_id, user_id=self.user_id(user))
+
+    def metrics(
+        self,
+        environment_id: str | None = None,
+        *,
+        every: bool = False,
+        since: str = "30d",
+        until: str | None = None,
+        by: str = "week",
+        failures: str | None = None,
+        fix_window: str | None = None,
+    ) -> list[EnvironmentMetrics]:
+        """DORA's four keys (tracker.model.metrics) of an environment (default: the manifest's last)
+        or of all (``every``); ``since``/``until`` as durations back from now or ISO dates."""
+        from dataclasses import replace
+
+        from tracker.model.durations import parse_duration
+        from tracker.model.metrics import Settings, parse_failures
+        from tracker.workflows.metrics import default_environments, metrics, moment
+
+        now = self.clock()
+        start = moment(since, now, "--since")
+        end = moment(until, now, "--until") if until else now
+        settings = self.project.metrics or Settings()
+        if failures is not None:
+            settings = replace(settings, failures=parse_failures(failures))
+        if fix_window is not None:
+            settings = replace(settings, fix_window=parse_duration(fix_window, "--fix-window"))
+        wanted = default_environments(self.context, environment_id, every)
+        return metrics(self.context, wanted, since=start, until=end, by=by, settings=settings)
 
     def report(self, limit: int = 20) -> dict[str, Any]:
         """The report's data (see tracker.report): what runs where, drift, what waits, the timeline."""

@@ -53,6 +53,9 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
         )
     )
     release_id = created["release_id"]
+    # The tracker's one addition to the RFC's manifest: where each image came from (publish's record).
+    published = created["release_manifest"].pop("published")
+    assert {s: p["by"] for s, p in published.items()} == dict.fromkeys(RFC_IMAGES, "dev_dave")
     assert created["release_manifest"] == {
         "project": {"id": "bugfarm_73649", "name": "The Best Bug Farm"},
         "date_requested": created["release_manifest"]["date_requested"],

@@ -80,7 +80,8 @@ def test_a_deployment_records_the_rfc_entry_the_row_and_ssm(lib: Tracker) -> Non
     assert stored.deployed_at == entry.at and result.recorded and result.entry == entry
     row = store.environments.rows[("bugfarm_73649", "stage")]
     assert (row.release_id, row.version, row.previous_release_id) == (made.release_id, 1, None)
-    assert parameters.values == {
+    images = {k: v for k, v in parameters.values.items() if not k.endswith("/published")}
+    assert images == {
         "/bugfarm_73649/images/latest/hatching": "registry.example/hatching:v1",
         "/bugfarm_73649/images/latest/feeding": "registry.example/feeding:v1",
         "/bugfarm_73649/deployments/stage/hatching": "registry.example/hatching:v1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from tracker.app import Tracker
 from tracker.cli import render
 from tracker.cli.base import OUTPUT, USER, emit_json, pass_tracker, pin_option
 from tracker.errors import TrackerError, exit_with
+
+if TYPE_CHECKING:
+    from tracker.model.entries import Release
 
 
 @click.command()
@@ -114,6 +118,8 @@ def diff(tracker: Tracker, source: str, target: str, output: str) -> None:
     When TARGET is an environment of the manifest, the last line says what
     would refuse SOURCE's release there now (a freeze, a closed window, the
     promotion policy), or that nothing would.
+    A changed image also shows the commits each side was built from, when
+    publish recorded them (--revision).
     Exit code 0 when they run the same images, 1 when they differ, 2 on error.
 
     \b
@@ -139,13 +145,29 @@ def diff(tracker: Tracker, source: str, target: str, output: str) -> None:
                 "source": label_source,
                 "target": label_target,
                 "differ": differ,
-                "services": [c.as_dict() for c in changes],
+                "services": [
+                    {
+                        **c.as_dict(),
+                        "before_revision": _revision(release_target, c.service),
+                        "after_revision": _revision(release_source, c.service),
+                    }
+                    for c in changes
+                ],
                 "blocked": blocked,
             }
         )
     else:
-        render.diff(source, target, (label_source, label_target), changes, blocked)
+        revisions = {
+            c.service: (_revision(release_target, c.service), _revision(release_source, c.service))
+            for c in changes
+        }
+        render.diff(source, target, (label_source, label_target), changes, blocked, revisions)
     sys.exit(1 if differ else 0)
+
+
+def _revision(release: Release, service: str) -> str | None:
+    found = release.published.get(service)
+    return found.revision if found is not None else None
 
 
 @click.command()

@@ -22,11 +22,30 @@ from tracker.cli.base import (
 @click.argument("service_id")
 @click.argument("image_uri")
 @click.option("--label", "-l", default="latest", show_default=True, help="Image label.")
+@click.option(
+    "--revision",
+    help="The commit the image was built from. Default: the CI system's variable (GITHUB_SHA, "
+    "CI_COMMIT_SHA, BUILDKITE_COMMIT, CIRCLE_SHA1, BITBUCKET_COMMIT, CODEBUILD_RESOLVED_SOURCE_VERSION, "
+    "GIT_COMMIT, BUILD_SOURCEVERSION, TRAVIS_COMMIT, DRONE_COMMIT_SHA); none outside CI.",
+)
+@click.option(
+    "--committed",
+    metavar="DATE",
+    help="When that commit was made (ISO 8601). Default: $CI_COMMIT_TIMESTAMP, else git's commit date "
+    "of the revision when run in a checkout that has it.",
+)
 @USER
 @pin_option("'off': do not ask ECR whether the image exists.")
 @pass_tracker
 def publish(
-    tracker: Tracker, service_id: str, image_uri: str, label: str, user: str | None, pin: str | None
+    tracker: Tracker,
+    service_id: str,
+    image_uri: str,
+    label: str,
+    revision: str | None,
+    committed: str | None,
+    user: str | None,
+    pin: str | None,
 ) -> None:
     """Point a label of a service at an image (SSM /{project}/images/{label}/{service}).
 
@@ -35,20 +54,56 @@ def publish(
     one ecr:DescribeImages in the registry's account and region, read from the
     URI. The URI is written as given; 'release create' pins it to its digest.
 
+    Next to it, in .../{service}/published, publish records when and by whom,
+    and the commit (--revision, --committed): releases copy that record, and
+    'tracker metrics' measures lead time for changes from it.
+
     \b
-    Example:
+    Examples:
       tracker publish hatching 123.dkr.ecr.eu-west-1.amazonaws.com/hatching:abc123 --label latest
+      tracker publish hatching "$IMAGE" --revision "$(git rev-parse HEAD)"
     """
+    import os
+
+    from tracker.model.provenance import CI_COMMITTED_VARIABLES, CI_REVISION_VARIABLES, ci_value
     from tracker.model.requests import PublishRequest
 
+    if revision is None:
+        found = ci_value(os.environ, CI_REVISION_VARIABLES)
+        revision = found[1] if found else None
+    if committed is None and revision is not None:
+        found = ci_value(os.environ, CI_COMMITTED_VARIABLES)
+        committed = found[1] if found else _git_commit_date(revision)
     request = PublishRequest(
         service_id=service_id,
         image_uri=image_uri,
         user_id=tracker.user_id(user),
         label=label,
         pin=tracker.pin(pin),
+        revision=revision,
+        committed=committed,
     )
-    click.echo(f"{tracker.publish(request)} = {image_uri}")
+    click.echo(f"{tracker.publish(request)} = {image_uri}" + (f" (revision {revision})" if revision else ""))
+
+
+def _git_commit_date(revision: str) -> str | None:
+    """The commit date git knows for ``revision`` here, or None (no git, no such commit)."""
+    import subprocess
+
+    if revision.startswith("-"):
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "show", "-s", "--format=%cI", revision, "--"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    date = done.stdout.strip()
+    return date if done.returncode == 0 and date else None
 
 
 @click.command()
@@ -56,18 +111,22 @@ def publish(
 @OUTPUT
 @pass_tracker
 def images(tracker: Tracker, label: str, output: str) -> None:
-    """Show the image each service's label points at now in SSM.
+    """Show the image each service's label points at now in SSM, and the commit it was built from.
+
+    JSON maps each service to its image URI (null: none), as it always has;
+    the revisions are in the text, and in each release's manifest
+    ('release show -o json', key 'published').
 
     \b
     Example:
       tracker images --label stable --output json
     """
-    found = tracker.images(label)
+    found, published = tracker.label_sources(label)
     if output == "json":
         emit_json(found)
     else:
         click.echo(f"label {label}:")
-        render.images(found, ecs=tracker.project.ecs_services)
+        render.images(found, ecs=tracker.project.ecs_services, published=published)
 
 
 @click.group(cls=TrackerGroup)
@@ -141,7 +200,7 @@ def release_create(
         emit_json(created.release.as_row())
     else:
         click.echo(f"created release {created.release.release_id}")
-        render.images(created.release.images)
+        render.images(created.release.images, published=created.release.published)
 
 
 @release.command("show")

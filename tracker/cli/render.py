@@ -13,22 +13,34 @@ import click
 from tracker.errors import warn
 
 if TYPE_CHECKING:
-    from tracker.model.entries import DeploymentEntry, Release
+    from tracker.model.entries import DeploymentEntry, Published, Release
     from tracker.model.project import Project
     from tracker.model.results import ApprovalResult, DeployResult, Drift, EnvironmentStatus, HistoryEntry
     from tracker.workflows.pending import Pending
 
 
 def images(
-    mapping: dict[str, Any], indent: str = "  ", ecs: dict[str, tuple[str, ...]] | None = None
+    mapping: dict[str, Any],
+    indent: str = "  ",
+    ecs: dict[str, tuple[str, ...]] | None = None,
+    published: dict[str, Published] | None = None,
 ) -> None:
-    """One line per service: id, image (a digest shortened), and (weco-deploy) the ECS services running it."""
+    """One line per service: id, image (a digest shortened), the revision it was built from, and
+    (weco-deploy) the ECS services running it."""
     from tracker.model.images import display
 
     width = max((len(s) for s in mapping), default=0)
     for service, image in mapping.items():
         runs = ecs_note(ecs.get(service) if ecs else None)
-        click.echo(f"{indent}{service.ljust(width)}  {display(image)}{runs}")
+        click.echo(
+            f"{indent}{service.ljust(width)}  {display(image)}{revision_note(published, service)}{runs}"
+        )
+
+
+def revision_note(published: dict[str, Published] | None, service: str) -> str:
+    """``  (revision 3f2a9c1b0e4d)``: the commit an image was built from, when publish recorded one."""
+    found = (published or {}).get(service)
+    return f"  (revision {found.short_revision})" if found is not None and found.revision else ""
 
 
 def ecs_note(names: tuple[str, ...] | None) -> str:
@@ -87,7 +99,7 @@ def release_summary(release: Release, ecs: dict[str, tuple[str, ...]] | None = N
     if release.description:
         click.echo(f"description {release.description}")
     click.echo("images:")
-    images(release.images, ecs=ecs)
+    images(release.images, ecs=ecs, published=release.published)
     if release.deployments:
         click.echo("deployments:")
         for entry in release.deployments:
@@ -240,7 +252,12 @@ def pending(found: Pending) -> None:
 
 
 def diff(
-    source: str, target: str, labels: tuple[str, str], changes: list[Any], blocked: list[str] | None = None
+    source: str,
+    target: str,
+    labels: tuple[str, str],
+    changes: list[Any],
+    blocked: list[str] | None = None,
+    revisions: dict[str, tuple[str | None, str | None]] | None = None,
 ) -> None:
     """What TARGET changes to; when TARGET is an environment, what would refuse it now (``blocked``)."""
     from tracker.model.images import display
@@ -253,9 +270,11 @@ def diff(
         if c.change == "same":
             click.echo(f"  {c.service.ljust(width)}  same     {display(c.after)}")
         else:
+            before, after = (revisions or {}).get(c.service, (None, None))
+            commits = f"; revision {(before or '?')[:12]} → {(after or '?')[:12]}" if before or after else ""
             click.echo(
                 f"  {c.service.ljust(width)}  {c.change.ljust(7)}  "
-                f"{target}: {display(c.before)} → {display(c.after)} (from {source})"
+                f"{target}: {display(c.before)} → {display(c.after)} (from {source}{commits})"
             )
     if blocked is not None:
         click.echo(

@@ -237,6 +237,27 @@ class Approval(Record):
         return line
 
 
+@dataclass(frozen=True)
+class Published(Record):
+    """Where one image of a release came from (``tracker publish``): when, by whom, which commit.
+
+    ``date`` is when the image was published to the label (the tracker's own
+    record, else the SSM parameter's last-modified time); ``revision`` the
+    commit it was built from and ``committed`` that commit's time, when the
+    publisher knew them. Lead time for changes counts from these.
+    """
+
+    date: str  # ISO 8601, UTC
+    by: str | None = None
+    revision: str | None = None
+    committed: str | None = None  # ISO 8601: the commit's time
+
+    @property
+    def short_revision(self) -> str:
+        """The revision as people read it: a commit sha's first 12 characters."""
+        return (self.revision or "")[:12]
+
+
 @dataclass
 class Release:
     """A row of the releases table, its release manifest typed.
@@ -257,6 +278,7 @@ class Release:
     deployed_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # manifest keys this version does not know
     approvals: list[Approval] = field(default_factory=list)  # oldest first; revoked ones keep their place
+    published: dict[str, Published] = field(default_factory=dict)  # service -> where its image came from
 
     @property
     def release_manifest(self) -> dict[str, Any]:
@@ -271,6 +293,7 @@ class Release:
             "deployments": [entry.to_item() for entry in self.deployments],
             # Only once there is one: manifests without approvals keep the RFC's exact keys.
             **({"approvals": [a.to_item() for a in self.approvals]} if self.approvals else {}),
+            **({"published": {s: p.to_item() for s, p in self.published.items()}} if self.published else {}),
         }
 
     def as_row(self) -> dict[str, Any]:
@@ -294,6 +317,7 @@ class Release:
             "images",
             "deployments",
             "approvals",
+            "published",
         )
         return cls(
             release_id=row["release_id"],
@@ -308,6 +332,7 @@ class Release:
             deployments=[DeploymentEntry.from_item(entry) for entry in manifest["deployments"]],
             extra={key: value for key, value in manifest.items() if key not in known},
             approvals=[Approval.from_item(item) for item in manifest.get("approvals", [])],
+            published={s: Published.from_item(p) for s, p in manifest.get("published", {}).items()},
         )
 
     def entries_in(self, environment_id: str) -> list[DeploymentEntry]:

@@ -138,6 +138,8 @@ class PublishRequest:
     user_id: str
     label: str = LATEST
     pin: str = DEFAULT_PIN
+    revision: str | None = None  # the commit the image was built from
+    committed: str | None = None  # ISO 8601: that commit's time
 
 
 @dataclass(kw_only=True, eq=False)

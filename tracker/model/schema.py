@@ -121,6 +121,8 @@ EXAMPLES = {
     "region": "an AWS region name such as eu-west-1",
     "account_id": "a 12-digit AWS account id",
     "role_arn": "an IAM role ARN such as arn:aws:iam::111122223333:role/ci",
+    "revision": "a commit sha or ref (letters, digits, '.', '_', '/', '+', '-'; at most 128)",
+    "date": "an ISO 8601 date-time such as 2026-11-28T12:00:00Z",
 }
 
 

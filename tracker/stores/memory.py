@@ -12,7 +12,8 @@ the real calls.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -201,10 +202,15 @@ class MemoryParameters:
     values: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+    modified: dict[str, float] = field(default_factory=dict)
     region: str = "memory"
+    clock: Callable[[], float] = time.time
 
     def get_values(self, names: list[str]) -> dict[str, str]:
         return {name: self.values[name] for name in names if name in self.values}
+
+    def get_dated(self, names: list[str]) -> dict[str, tuple[str, float | None]]:
+        return {name: (self.values[name], self.modified.get(name)) for name in names if name in self.values}
 
     def get_path(self, path: str, *, recursive: bool = False) -> dict[str, str]:
         prefix = path.rstrip("/") + "/"
@@ -219,6 +225,7 @@ class MemoryParameters:
             self.values[name] = value
             self.descriptions[name] = description
             self.versions[name] = self.versions.get(name, 0) + 1
+            self.modified[name] = self.clock()
 
 
 @dataclass

@@ -43,7 +43,12 @@ class ParameterStore:
 
     def get_values(self, names: list[str]) -> dict[str, str]:
         """Values of the parameters that exist, in GetParameters batches of 10."""
-        values: dict[str, str] = {}
+        return {name: value for name, (value, _) in self.get_dated(names).items()}
+
+    def get_dated(self, names: list[str]) -> dict[str, tuple[str, float | None]]:
+        """Values of the parameters that exist and when each was last written (unix time), as
+        ``get_values`` reads them."""
+        values: dict[str, tuple[str, float | None]] = {}
         for start in range(0, len(names), SSM_BATCH):
             batch = names[start : start + SSM_BATCH]
             response = call(
@@ -51,7 +56,8 @@ class ParameterStore:
                 "reading SSM parameters",
             )
             for parameter in response.get("Parameters", []):
-                values[parameter["Name"]] = parameter["Value"]
+                modified = parameter.get("LastModifiedDate")
+                values[parameter["Name"]] = (parameter["Value"], modified.timestamp() if modified else None)
         return values
 
     def get_path(self, path: str, *, recursive: bool = False) -> dict[str, str]:

@@ -93,6 +93,9 @@ class Parameters(Protocol):
 
     def get_values(self, names: list[str]) -> dict[str, str]: ...
 
+    def get_dated(self, names: list[str]) -> dict[str, tuple[str, float | None]]:
+        """Values with when each was last written (unix time; None if unknown)."""
+
     def get_path(self, path: str, *, recursive: bool = False) -> dict[str, str]: ...
 
     def put_values(self, values: dict[str, str], description: str) -> None: ...

@@ -29,7 +29,7 @@ from tracker.errors import (
 )
 from tracker.model import schema
 from tracker.model.clock import iso8601, now
-from tracker.model.entries import Release, new_release_id
+from tracker.model.entries import Published, Release, new_release_id
 from tracker.model.paths import LATEST, image_parameter, images_path
 from tracker.model.project import Project
 from tracker.model.records import Snapshot
@@ -54,17 +54,43 @@ def publish_image(ctx: Context, request: PublishRequest) -> str:
     An ECR image must exist (its tag, or its digest) unless ``pin`` is ``off``:
     one DescribeImages in the registry's account and region. The URI is
     written as given (releases pin it). The SSM description names who
-    published; SSM's versions are the history. Returns the parameter name.
+    published; SSM's versions are the history. Next to it, the record of the
+    publication (when, by whom, the revision and its time; see
+    :mod:`tracker.model.provenance`), written in the same concurrent
+    PutParameter round. Returns the parameter name.
     """
+    from tracker.model.entries import Published
+    from tracker.model.provenance import sidecar_name, sidecar_value
+
     project = ctx.project
     project.check_service(request.service_id)
     schema.check_id("label", request.label)
     schema.check_image_uri(request.image_uri, request.service_id)
     schema.check_text("user id", request.user_id, schema.limit("user_id"), required=True)
+    if request.revision is not None:
+        schema.check_value("revision", request.revision, "--revision")
+    committed = _committed(request.committed)
     pin_images({request.service_id: request.image_uri}, ctx.registry, request.pin)
     name = image_parameter(project.id, request.label, request.service_id)
-    ctx.parameters.put_values({name: request.image_uri}, f"published by {request.user_id}")
+    record = Published(
+        date=iso8601(now(ctx.clock)), by=request.user_id, revision=request.revision, committed=committed
+    )
+    values = {name: request.image_uri, sidecar_name(name): sidecar_value(request.image_uri, record)}
+    ctx.parameters.put_values(values, f"published by {request.user_id}")
     return name
+
+
+def _committed(date: str | None) -> str | None:
+    """A commit time as given (ISO 8601, an offset or Z), stored in UTC to the millisecond."""
+    from tracker.model.clock import epoch
+
+    if date is None:
+        return None
+    try:
+        schema.check_value("date", date, "--committed")
+        return iso8601(epoch(date))
+    except ValueError:
+        raise InvalidInputError(f"--committed {date[:80]!r} is not an ISO 8601 date-time") from None
 
 
 def pin_images(images: dict[str, str], registry: Registry | None, pin: str) -> dict[str, str]:
@@ -121,17 +147,36 @@ def discover_services(project: Project, parameters: Parameters, label: str = LAT
 
 def label_images(ctx: Context, label: str = LATEST) -> dict[str, str | None]:
     """What SSM holds now for each service of the project at ``label`` (None: no image)."""
+    return label_sources(ctx, label)[0]
+
+
+def label_sources(ctx: Context, label: str = LATEST) -> tuple[dict[str, str | None], dict[str, Published]]:
+    """What SSM holds now for each service at ``label``, and where each image came from."""
     schema.check_id("label", label)
     return _label_images(ctx.project, ctx.parameters, label, ctx.project.service_ids)
 
 
 def _label_images(
     project: Project, parameters: Parameters, label: str, service_ids: list[str]
-) -> dict[str, str | None]:
-    """Images of some services at ``label``: ⌈N/10⌉ GetParameters calls."""
+) -> tuple[dict[str, str | None], dict[str, Published]]:
+    """Images of some services at ``label`` (None: no image) and their publication records:
+    ⌈2N/10⌉ GetParameters calls (each image and its record, tracker.model.provenance)."""
+    from tracker.model.provenance import read_sidecar, sidecar_name
+
     names = {s: image_parameter(project.id, label, s) for s in service_ids}
-    values = parameters.get_values(list(names.values()))
-    return {service: values.get(name) for service, name in names.items()}
+    wanted = [n for name in names.values() for n in (name, sidecar_name(name))]
+    values = parameters.get_dated(wanted)
+    images: dict[str, str | None] = {}
+    published: dict[str, Published] = {}
+    for service, name in names.items():
+        image, modified = values.get(name, (None, None))
+        images[service] = image
+        record = (
+            read_sidecar(image, values.get(sidecar_name(name), (None, None))[0], modified) if image else None
+        )
+        if record is not None:
+            published[service] = record
+    return images, published
 
 
 def create_release(ctx: Context, request: ReleaseRequest) -> CreatedRelease:
@@ -151,13 +196,15 @@ def create_release(ctx: Context, request: ReleaseRequest) -> CreatedRelease:
     for service_id in request.services:
         ctx.project.check_service(service_id)
     base = resolve_release(ctx, request.from_release) if request.from_release else None
-    images, from_label = _snapshot(ctx.project, ctx.parameters, request.label, base, list(request.services))
+    images, from_label, published = _snapshot(
+        ctx.project, ctx.parameters, request.label, base, list(request.services)
+    )
     # Only the images read from the label are pinned: a base release's stay as it recorded them.
     images.update(pin_images({s: images[s] for s in from_label}, ctx.registry, request.pin))
     newest = newest_or_none(ctx)
     warnings = _duplicate_check(newest, images, request.allow_duplicate)
     created_at = now(ctx.clock, after=newest.created_at if newest else None)
-    release = _new_release(ctx.project, images, request, created_at)
+    release = _new_release(ctx.project, images, request, created_at, published)
     ctx.store.releases.put(release)
     if not _listed_as_newest(ctx, release):
         warnings.append(
@@ -186,13 +233,14 @@ def _listed_as_newest(ctx: Context, release: Release) -> bool:
 
 def _snapshot(
     project: Project, parameters: Parameters, label: str, base: Release | None, services: list[str]
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[str], dict[str, Published]]:
     """The release's images: the named services (all without a base) from the label, the rest from base.
 
-    Also returns the services whose image came from the label.
+    Also returns the services whose image came from the label, and where each
+    image came from (the label's records; the base's for the images it keeps).
     """
     wanted = list(dict.fromkeys(services)) if services else project.service_ids
-    from_label = _label_images(project, parameters, label, wanted)
+    from_label, published = _label_images(project, parameters, label, wanted)
     missing = [s for s in wanted if from_label.get(s) is None]
     if missing:
         where = f"{images_path(project.id, label)}/*, region {parameters.region}"
@@ -211,7 +259,12 @@ def _snapshot(
             f"release '{base.release_id}' has no image for service(s) {', '.join(absent)}: "
             "name them with --service to take them from the label"
         )
-    return images, [s for s in project.service_ids if from_label.get(s) is not None]
+    taken = [s for s in project.service_ids if from_label.get(s) is not None]
+    if base is not None:
+        kept = {s: p for s, p in base.published.items() if s in images and s not in taken}
+        published = {**kept, **published}
+    ordered = {s: published[s] for s in project.service_ids if s in published and s in images}
+    return images, taken, ordered
 
 
 def _duplicate_check(newest: Release | None, images: dict[str, str], allow: bool) -> list[str]:
@@ -226,7 +279,11 @@ def _duplicate_check(newest: Release | None, images: dict[str, str], allow: bool
 
 
 def _new_release(
-    project: Project, images: dict[str, str], request: ReleaseRequest, created_at: float
+    project: Project,
+    images: dict[str, str],
+    request: ReleaseRequest,
+    created_at: float,
+    published: dict[str, Published],
 ) -> Release:
     release = Release(
         release_id=new_release_id(project.id),
@@ -237,6 +294,7 @@ def _new_release(
         requested_by=request.requested_by,
         description=request.description,
         images=images,
+        published=published,
     )
     schema.validate("release_manifest", release.release_manifest, ReleaseManifestError)
     return release
