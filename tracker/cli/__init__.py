@@ -4,7 +4,7 @@ Commands are grouped by concern, each module holding its own (see
 :data:`COMMANDS`): :mod:`.manifests` (projects, init), :mod:`.releases` (publish,
 images, release ...), :mod:`.deployments` (deploy, promote, rollback, approve,
 freeze, unfreeze), :mod:`.reading` (status, history, pending, diff, verify, repair,
-report) and :mod:`.terraform` (terraform ...). How results read as text is in
+report), :mod:`.metrics` and :mod:`.terraform` (terraform ...). How results read as text is in
 :mod:`.render`. Exit codes: see :mod:`tracker.errors`.
 """
 
@@ -28,6 +28,7 @@ COMMANDS = {
     **dict.fromkeys(("deploy", "promote", "rollback", "approve", "freeze", "unfreeze"), "deployments"),
     **dict.fromkeys(("status", "history", "pending", "diff", "verify", "repair", "report"), "reading"),
     "wait": "rollouts",
+    "metrics": "metrics",
     "terraform": "terraform",
 }
 

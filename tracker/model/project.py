@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import (
+    InvalidInputError,
     ProjectManifestError,
     UnknownEnvironmentError,
     UnknownServiceError,
@@ -43,6 +44,7 @@ from tracker.model import schema
 
 if TYPE_CHECKING:
     from tracker.model.entries import EnvironmentRef, ProjectRef
+    from tracker.model.metrics import Settings as MetricsSettings
     from tracker.model.policies import Policy
     from tracker.model.windows import Window
 
@@ -73,6 +75,8 @@ class Project:
     alarms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Promotion policies per environment id (tracker.model.policies), for environments declaring one.
     policies: dict[str, Policy] = field(default_factory=dict)
+    # What `tracker metrics` counts as a failed change (the manifest's `metrics`); None: the defaults.
+    metrics: MetricsSettings | None = None
     source: str = field(default="", compare=False)  # the manifest file it was read from ("": built in code)
 
     @property
@@ -357,7 +361,23 @@ def _rfc_project(document: Any, source: str) -> Project:
         ecs_declared=declared,
         alarms=alarms,
         policies=policies,
+        metrics=metrics_of(f"{source} is invalid: metrics", document.get("metrics")),
     )
+
+
+def metrics_of(where: str, value: dict[str, Any] | None) -> MetricsSettings | None:
+    """The manifest's ``metrics`` settings (schema-checked already): failure signs and fix window."""
+    if value is None:
+        return None
+    from tracker.model.durations import parse_duration
+    from tracker.model.metrics import FAILURE_SIGNS, Settings
+
+    failures = tuple(value.get("failures", FAILURE_SIGNS))
+    try:
+        window = parse_duration(str(value.get("fix_window", "1d")), f"{where}.fix_window")
+    except InvalidInputError as error:
+        raise ProjectManifestError(str(error)) from None
+    return Settings(failures=tuple(dict.fromkeys(failures)), fix_window=window)
 
 
 def rollouts_of(

@@ -18,6 +18,7 @@ from tracker.model.project import (
     Project,
     ProjectFile,
     check_role_account,
+    metrics_of,
     policies_of,
     rollouts_of,
     windows_of,
@@ -50,6 +51,7 @@ _PROJECT_KEYS = {
     "region_name",
     "environments",
     "image_repositories",
+    "metrics",
     *UNUSED_PROJECT_KEYS,
 }
 _REPOSITORY_KEYS = {"id", "name", "services", *UNUSED_REPOSITORY_KEYS}
@@ -122,6 +124,7 @@ class _Reader:
             policies=policies_of(
                 f"{self.source} is invalid: {pid}.environments", config.get("environments") or []
             ),
+            metrics=metrics_of(f"{self.source} is invalid: {pid}.metrics", config.get("metrics")),
         )
 
     def repositories(

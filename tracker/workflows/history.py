@@ -19,10 +19,20 @@ if TYPE_CHECKING:
 
 # An entry waiting to be yielded: (time, release id, position in its manifest) orders
 # it -- newest first, true ties by release id then position, never by chance.
-Pending = tuple[float, str, int, HistoryEntry]
+Pending = tuple[float, str, int, Release]
 
 
 def iter_history(ctx: Context, environment_id: str | None = None) -> Iterator[HistoryEntry]:
+    """Deployments newest first, as history lists them (see :func:`iter_deployments`)."""
+    for release, position in iter_deployments(ctx, environment_id):
+        entry = release.deployments[position]
+        approvals = tuple(a for _, a in release.approvals_for(entry.environment.id))
+        yield HistoryEntry("deployment", release.release_id, entry, release.images, approvals=approvals)
+
+
+def iter_deployments(
+    ctx: Context, environment_id: str | None = None, page_size: int = 10
+) -> Iterator[tuple[Release, int]]:
     """Deployments newest first, read through the latest-deployments GSI.
 
     A release's ``deployed_at`` is the time of its newest deployment, and the
@@ -35,25 +45,26 @@ def iter_history(ctx: Context, environment_id: str | None = None) -> Iterator[Hi
     if environment_id is not None:
         schema.check_id("environment id", environment_id)
     pending: list[Pending] = []
-    for release in ctx.store.releases.recently_deployed(ctx.project.id, page_size=10):
+    for release in ctx.store.releases.recently_deployed(ctx.project.id, page_size=page_size):
         yield from _flush(pending, release.deployed_at or 0)
-        pending.extend(_entries(release, environment_id))
+        pending.extend(
+            (entry.at, release.release_id, position, release)
+            for position, entry in enumerate(release.deployments)
+            if environment_id is None or entry.environment.id == environment_id
+        )
     yield from _flush(pending, None)
 
 
-def _entries(release: Release, environment_id: str | None) -> Iterator[Pending]:
-    for position, entry in enumerate(release.deployments):
-        if environment_id is None or entry.environment.id == environment_id:
-            approvals = tuple(a for _, a in release.approvals_for(entry.environment.id))
-            found = HistoryEntry("deployment", release.release_id, entry, release.images, approvals=approvals)
-            yield (entry.at, release.release_id, position, found)
-
-
-def _flush(pending: list[Pending], horizon: float | None) -> Iterator[HistoryEntry]:
+def _flush(pending: list[Pending], horizon: float | None) -> Iterator[tuple[Release, int]]:
     """Yield pending entries newer than anything in releases deployed at or before ``horizon``."""
     pending.sort(key=lambda p: p[:3], reverse=True)
-    while pending and (horizon is None or pending[0][0] >= horizon + 1):
-        yield pending.pop(0)[3]
+    ready = len(pending)
+    if horizon is not None:
+        ready = next((i for i, p in enumerate(pending) if p[0] < horizon + 1), len(pending))
+    taken = pending[:ready]
+    del pending[:ready]
+    for _, _, position, release in taken:
+        yield release, position
 
 
 def freeze_entries(project: Project, states: list[EnvironmentState]) -> list[HistoryEntry]:

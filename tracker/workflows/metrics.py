@@ -1,0 +1,114 @@
+"""DORA metrics of a project's environments, read from the tracker's own tables.
+
+The window's deployments are read the way ``history`` reads them: releases
+through the latest-deployments GSI, newest deployed first, in Query pages of
+100, until the stream is past ``since`` and each environment measured has its
+deployment just before the window (what ran when the window opened) -- or
+``LOOKBACK`` entries past ``since`` have been read. No scan; what is read
+grows with the releases deployed since ``since``, not with the table. The
+rules are :mod:`tracker.model.metrics`'s.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tracker.errors import InvalidInputError
+from tracker.model.metrics import PERIODS, Deployed, EnvironmentMetrics, Settings, measure
+
+if TYPE_CHECKING:
+    from tracker.workflows.context import Context
+
+LOOKBACK = 100  # entries read past `since` looking for each environment's deployment before it
+PAGE = 100  # releases per Query page
+
+
+def moment(text: str, now: float, what: str) -> float:
+    """``30d`` (that long before now), or an ISO 8601 date or date-time (UTC unless it says)."""
+    from tracker.model.durations import parse_duration
+
+    value = text.strip()
+    if value[:1].isdigit() and value[-1:] in "smhd" and "-" not in value:
+        return now - parse_duration(value, what)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(
+            f"{what} '{text}' is neither a duration (30d, 12h) nor an ISO 8601 date (2026-11-01)"
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def default_environments(ctx: Context, environment_id: str | None, every: bool) -> list[str] | None:
+    """The environments to measure: the one named, all (``every``; None: whatever history holds
+    when the manifest declares none), or the manifest's last one (production, by convention)."""
+    project = ctx.project
+    if environment_id is not None and every:
+        raise InvalidInputError("name an environment or give --all, not both")
+    if environment_id is not None:
+        project.check_environment(environment_id)
+        return [environment_id]
+    declared = list(project.environments or ())
+    if every:
+        return declared or None
+    if not declared:
+        raise InvalidInputError(
+            f"project '{project.id}' declares no environments: name the one to measure, or give --all"
+        )
+    return declared[-1:]
+
+
+def metrics(
+    ctx: Context,
+    environment_ids: list[str] | None,
+    *,
+    since: float,
+    until: float,
+    by: str = "week",
+    settings: Settings | None = None,
+) -> list[EnvironmentMetrics]:
+    """The four keys of each environment (None: every environment the history holds)."""
+    from tracker.workflows.history import iter_deployments
+
+    if by not in PERIODS:
+        raise InvalidInputError(f"--by must be one of {', '.join(PERIODS)}, not '{by}'")
+    if since >= until:
+        raise InvalidInputError("the window is empty: --since must be before --until")
+    settings = settings or ctx.project.metrics or Settings()
+    single = environment_ids[0] if environment_ids and len(environment_ids) == 1 else None
+    found: dict[str, list[Deployed]] = {e: [] for e in environment_ids or ()}
+    before: set[str] = set()  # environments whose deployment before the window was read
+    past = 0
+    ended = True
+    for release, position in iter_deployments(ctx, single, page_size=PAGE):
+        entry = release.deployments[position]
+        env = entry.environment.id
+        if environment_ids is not None and env not in found:
+            continue
+        if entry.at >= since:
+            found.setdefault(env, []).append(
+                Deployed(release.release_id, entry, release.images, release.published)
+            )
+            continue
+        past += 1
+        if env not in before:  # what ran when the window opened
+            before.add(env)
+            found.setdefault(env, []).append(
+                Deployed(release.release_id, entry, release.images, release.published)
+            )
+        if (environment_ids is not None and before >= set(found)) or past >= LOOKBACK:
+            ended = False
+            break
+    return [
+        measure(
+            env,
+            list(reversed(deployments)),
+            since=since,
+            until=until,
+            by=by,
+            settings=settings,
+            known_before=ended or env in before,
+        )
+        for env, deployments in found.items()
+    ]
