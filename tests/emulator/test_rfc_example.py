@@ -14,6 +14,7 @@ from tests.conftest import DEPLOYMENTS, RELEASES
 from tests.support.cli import Cli, Outcome
 from tracker.model.clock import epoch
 
+ANY_RECORD = "(publish's record of the image)"
 RFC_IMAGES = {
     "hatching": "http://example.com/images/hatching/00001",
     "feeding": "http://example.com/images/feeding/00001",
@@ -126,14 +127,27 @@ def test_bugfarm_publish_release_deploy_promote(aws: Any, bugfarm_file: Path) ->
     ]
 
     params = aws.ssm.get_parameters_by_path(Path="/bugfarm_73649", Recursive=True)["Parameters"]
-    assert {p["Name"]: p["Value"] for p in params} == {
+    found = {p["Name"]: p["Value"] for p in params}
+    for name, value in found.items():
+        if name.endswith("/published"):
+            assert json.loads(value)["image"] == found[name.removesuffix("/published")]
+            found[name] = ANY_RECORD
+    assert found == {
         "/bugfarm_73649/images/latest/hatching": RFC_IMAGES["hatching"],
         "/bugfarm_73649/images/latest/feeding": RFC_IMAGES["feeding"],
         "/bugfarm_73649/deployments/stage/hatching": RFC_IMAGES["hatching"],
         "/bugfarm_73649/deployments/stage/feeding": RFC_IMAGES["feeding"],
         "/bugfarm_73649/deployments/prod/hatching": RFC_IMAGES["hatching"],
         "/bugfarm_73649/deployments/prod/feeding": RFC_IMAGES["feeding"],
+        # publish's records, below each label's image (a listing one level deep does not see them)
+        "/bugfarm_73649/images/latest/hatching/published": ANY_RECORD,
+        "/bugfarm_73649/images/latest/feeding/published": ANY_RECORD,
     }
+    shallow = aws.ssm.get_parameters_by_path(Path="/bugfarm_73649/images/latest")["Parameters"]
+    assert sorted(p["Name"] for p in shallow) == [
+        "/bugfarm_73649/images/latest/feeding",
+        "/bugfarm_73649/images/latest/hatching",
+    ]
     described = aws.ssm.describe_parameters()["Parameters"]
     by_name = {p["Name"]: p.get("Description", "") for p in described}
     assert "dev_dave" in by_name["/bugfarm_73649/images/latest/hatching"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEPLOYMENTS, RELEASES, reset_moto
-from tests.support.accounts import DEFAULT_ACCOUNT, account_session, items, parameters
+from tests.support.accounts import DEFAULT_ACCOUNT, account_session, images, items, parameters
 from tests.support.cli import Cli
 from tests.support.tables import create_tables
 
@@ -204,7 +204,7 @@ def test_region_flag_wins_over_the_manifest(accounts: dict[str, Any], manifest: 
     create_tables(account_session(SHOP, "eu-west-1").client("dynamodb"), RELEASES, DEPLOYMENTS)
     shop = weco(manifest, {"TRACKER_PROJECT": "shop"})
     shop("--region", "eu-west-1", "publish", "cron", f"{REGISTRY}/cron:v9")
-    assert parameters(account_session(SHOP, "eu-west-1")) == {
+    assert images(account_session(SHOP, "eu-west-1")) == {
         "/shop/images/latest/cron": f"{REGISTRY}/cron:v9"
     }
     assert parameters(account_session(SHOP, "eu-central-1")) == {}
@@ -306,7 +306,7 @@ def test_no_assume_role_works_when_the_caller_is_that_role(accounts: dict[str, A
         "AWS_SESSION_TOKEN": role["Credentials"]["SessionToken"],
     }
     weco(manifest, as_role)("publish", "web", f"{REGISTRY}/web:v1")
-    assert parameters(session) == {"/shop/images/latest/web": f"{REGISTRY}/web:v1"}
+    assert images(session) == {"/shop/images/latest/web": f"{REGISTRY}/web:v1"}
 
 
 def test_first_use_from_many_threads_assumes_the_role_once(accounts: dict[str, Any]) -> None:

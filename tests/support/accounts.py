@@ -41,6 +41,11 @@ def parameters(session: Any) -> dict[str, str]:
     return found
 
 
+def images(session: Any) -> dict[str, str]:
+    """The SSM parameters holding images (publish's records beside them, ``…/published``, left out)."""
+    return {k: v for k, v in parameters(session).items() if not k.endswith("/published")}
+
+
 def items(session: Any, table: str) -> list[dict[str, Any]] | None:
     """Every item of a table in the session's account and region (None: no such table)."""
     dynamodb = session.client("dynamodb")

@@ -146,8 +146,10 @@ def discover_services(project: Project, parameters: Parameters, label: str = LAT
 
 
 def label_images(ctx: Context, label: str = LATEST) -> dict[str, str | None]:
-    """What SSM holds now for each service of the project at ``label`` (None: no image)."""
-    return label_sources(ctx, label)[0]
+    """What SSM holds now for each service of the project at ``label`` (None: no image): ⌈N/10⌉
+    GetParameters calls."""
+    schema.check_id("label", label)
+    return _label_images(ctx.project, ctx.parameters, label, ctx.project.service_ids, sources=False)[0]
 
 
 def label_sources(ctx: Context, label: str = LATEST) -> tuple[dict[str, str | None], dict[str, Published]]:
@@ -157,25 +159,24 @@ def label_sources(ctx: Context, label: str = LATEST) -> tuple[dict[str, str | No
 
 
 def _label_images(
-    project: Project, parameters: Parameters, label: str, service_ids: list[str]
+    project: Project, parameters: Parameters, label: str, service_ids: list[str], *, sources: bool = True
 ) -> tuple[dict[str, str | None], dict[str, Published]]:
-    """Images of some services at ``label`` (None: no image) and their publication records:
-    ⌈2N/10⌉ GetParameters calls (each image and its record, tracker.model.provenance)."""
+    """Images of some services at ``label`` (None: no image) and, with ``sources``, their publication
+    records: ⌈2N/10⌉ GetParameters calls (each image and its record, tracker.model.provenance)."""
     from tracker.model.provenance import read_sidecar, sidecar_name
 
     names = {s: image_parameter(project.id, label, s) for s in service_ids}
-    wanted = [n for name in names.values() for n in (name, sidecar_name(name))]
+    wanted = [n for name in names.values() for n in ((name, sidecar_name(name)) if sources else (name,))]
     values = parameters.get_dated(wanted)
     images: dict[str, str | None] = {}
     published: dict[str, Published] = {}
     for service, name in names.items():
         image, modified = values.get(name, (None, None))
         images[service] = image
-        record = (
-            read_sidecar(image, values.get(sidecar_name(name), (None, None))[0], modified) if image else None
-        )
-        if record is not None:
-            published[service] = record
+        record = values.get(sidecar_name(name), (None, None))[0]
+        found = read_sidecar(image, record, modified) if image and sources else None
+        if found is not None:
+            published[service] = found
     return images, published
 
 
