@@ -41,7 +41,7 @@ export PATH := $(VENV_BIN):$(PATH)
 # from expanding them: quotes, `...` and $(...) stay text.
 LABEL ?= latest
 USER_VARS := SERVICE IMAGE LABEL DESCRIPTION ENV RELEASE FROM TO REQUESTED_BY REQUESTED_BY_NAME FORCE REASON UNTIL OUT REVOKE \
-	WAIT TIMEOUT BAKE ROLLBACK_ON_FAILURE
+	WAIT TIMEOUT BAKE ROLLBACK_ON_FAILURE REVISION SINCE UNTIL_DATE BY FORMAT
 $(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
 export $(USER_VARS)
 WHO := --user "$$REQUESTED_BY" --user-name "$$REQUESTED_BY_NAME" --description "$$DESCRIPTION"
@@ -55,7 +55,7 @@ TF_MODULES := modules/tracking-store modules/ssm-namespace modules/release-deplo
 	modules/deployed-images modules/deployed-images/examples/basic
 PY_DIRS := tracker scripts tests bench
 
-.PHONY: help setup test test-fast lock docs lint fmt store publish release plan deploy promote status demo down emulator \
+.PHONY: help setup test test-fast lock docs lint fmt store publish release plan deploy promote status metrics demo down emulator \
 	freeze unfreeze approve pending \
 	bench bench-smoke report reliability image base-image
 
@@ -126,9 +126,9 @@ store: $(SETUP_DONE) ## Apply terraform/store: the tracking tables (in the proje
 	terraform -chdir=$(TF_DIR)/store init -input=false -backend-config=path="$$state/terraform.tfstate" >/dev/null; \
 	terraform -chdir=$(TF_DIR)/store apply -auto-approve -input=false -var-file="$$vars"
 
-publish: $(SETUP_DONE) ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest]
-	@test -n "$$SERVICE" -a -n "$$IMAGE" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest]" >&2; exit 2; }
-	$(TRACKER) publish "$$SERVICE" "$$IMAGE" --label "$$LABEL"
+publish: $(SETUP_DONE) ## Publish an image: make publish SERVICE=hatching IMAGE=uri [LABEL=latest] [REVISION=sha]
+	@test -n "$$SERVICE" -a -n "$$IMAGE" || { echo "usage: make publish SERVICE=id IMAGE=uri [LABEL=latest] [REVISION=sha]" >&2; exit 2; }
+	$(TRACKER) publish "$$SERVICE" "$$IMAGE" --label "$$LABEL" $${REVISION:+--revision "$$REVISION"}
 
 release: $(SETUP_DONE) ## Create a release from a label: make release [LABEL=latest] [DESCRIPTION=...]
 	$(TRACKER) release create --label "$$LABEL" --description "$$DESCRIPTION"
@@ -164,6 +164,10 @@ unfreeze: $(SETUP_DONE) ## Lift an environment's freeze: make unfreeze ENV=prod 
 
 pending: $(SETUP_DONE) ## What waits to ship: make pending [ENV=prod] [LABEL=latest] (exit 1 when something waits)
 	$(TRACKER) pending $${ENV:+"$$ENV"} --label "$$LABEL"
+
+metrics: $(SETUP_DONE) ## DORA metrics: make metrics [ENV=prod|all] [SINCE=30d] [UNTIL_DATE=…] [BY=week|day] [FORMAT=text|json|csv]
+	where=$$ENV; if [ "$$ENV" = all ]; then where=--all; fi; \
+	$(TRACKER) metrics $${where:+"$$where"} --since "$${SINCE:-30d}" $${UNTIL_DATE:+--until "$$UNTIL_DATE"} --by "$${BY:-week}" --output "$${FORMAT:-text}"
 
 report: $(SETUP_DONE) ## Write the HTML report of what runs where: make report [OUT=.reports/report.html]
 	$(TRACKER) report -o "$${OUT:-.reports/report.html}"

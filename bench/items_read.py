@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from bench.common import DEPLOYMENTS, RELEASES, counted, image, log, make_project, service_ids
+from bench.metrics import metrics_reads
 from bench.policies import policy_reads
 from tests.support.counting import CallCounter
 
@@ -48,6 +49,8 @@ def release_row(index: int) -> dict[str, Any]:
             "requested_by": {"id": "ci", "name": "CI"},
             "description": f"release {index}",
             "images": {s: image(PROJECT_ID, s, index) for s in service_ids(SERVICES)},
+            # Published two minutes before the release: what metrics measure lead time from.
+            "published": {s: {"date": iso8601(created - 120)} for s in service_ids(SERVICES)},
             "deployments": deployments,
         },
     }
@@ -160,7 +163,10 @@ def run(sizes: list[int]) -> dict[str, Any]:
     waited = wait_reads(counter, tracker, sizes[-1])
     log(f"approve and deploy under a promotion policy after {sizes[-1]} deployments")
     judged = policy_reads(counter, tracker, sizes[-1])
+    log(f"tracker metrics after {sizes[-1]} releases")
+    measured = metrics_reads(counter, tracker, sizes[-1])
     return {
+        "metrics": measured,
         "table_sizes": sizes,
         "limit": LIMIT,
         "results": results,

@@ -339,8 +339,48 @@ def markdown(doc: dict[str, Any]) -> str:
         *container_section(doc["container_image"]),
         *rollout_section(doc.get("rollouts")),
         *policy_section(doc.get("policies")),
+        *metrics_section(doc["items_read"].get("metrics")),
     ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def metrics_section(data: dict[str, Any] | None) -> list[str]:
+    """Section 10: `tracker metrics` over section 2's history."""
+    if not data:
+        return []
+    cases = data["cases"]
+    rows = [
+        [
+            name,
+            case["deployments"],
+            case["items_read"],
+            "; ".join(f"{service}: {breakdown(ops)}" for service, ops in case["calls"].items()),
+            f"{case['client_seconds']:.2f}",
+            f"{case['wall_seconds']:.2f}",
+        ]
+        for name, case in cases.items()
+    ]
+    worst = max(case["client_seconds"] for case in cases.values())
+    within = worst < data["budget_seconds"]
+    return [
+        "## 10. DORA metrics: items read and client time",
+        "",
+        f"`tracker metrics` over section 2's history ({data['releases']} releases: one every 10 minutes,",
+        "each deployed to stage, every third one to prod too), for the window ending just after the newest",
+        "deployment. Reads are history's: the latest-deployments index in Query pages of 100 releases,",
+        "newest deployed first, stopping at each environment's deployment before the window -- no scan;",
+        "items read follow the releases deployed in the window, not the table. Client time: CPU time of",
+        "the calling thread (parsing and computing; the emulator serves from other threads); wall time",
+        "includes the emulator.",
+        "",
+        *table(
+            ["window", "deployments measured", "items read", "calls", "client s", "wall s"],
+            rows,
+        ),
+        f"Budget: under {data['budget_seconds']:g} s of client time: {verdict(within)} "
+        f"(worst {worst:.2f} s).",
+        "",
+    ]
 
 
 def policy_section(data: dict[str, Any] | None) -> list[str]:

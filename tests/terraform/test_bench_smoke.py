@@ -81,8 +81,8 @@ def test_bench_smoke_reports_every_section_and_flat_reads(
             totals = calls["operations"][operation][str(n)]["totals"]
             assert totals["all"] > 0 and all(numeric(v) for v in totals.values()), (operation, n)
     for n in counts:
-        # The RFC's cost of a release: one GetParameters per 10 services.
-        assert calls["operations"]["release create"][str(n)]["totals"]["ssm_reads"] == math.ceil(n / 10)
+        # The cost of a release: one GetParameters per 10 names, each service's image and publish's record.
+        assert calls["operations"]["release create"][str(n)]["totals"]["ssm_reads"] == math.ceil(2 * n / 10)
         assert calls["operations"]["deploy"][str(n)]["totals"]["ssm_writes"] == n
         # Pinning ECR tags: one DescribeImages per repository (one per service here), none to deploy.
         assert calls["operations"]["publish"][str(n)]["totals"]["ecr_reads"] == n
@@ -138,3 +138,13 @@ def test_bench_smoke_reports_every_section_and_flat_reads(
     judged = items["policy"]
     assert judged["deployments"] == items["table_sizes"][-1]
     assert 0 < judged["approve_items_read"] <= 2 and 0 < judged["deploy_items_read"] < 8, judged
+
+    # tracker metrics: every window read without a scan, in Query pages of 100 releases; the smoke
+    # history (every release deployed to stage, every third to prod) fits any 30-day window.
+    measured = items["metrics"]
+    size = items["table_sizes"][-1]
+    for case in measured["cases"].values():
+        assert set(case["calls"]) == {"dynamodb"} and set(case["calls"]["dynamodb"]) == {"Query"}, case
+        assert case["items_read"] <= size and numeric(case["client_seconds"]), case
+    assert measured["cases"]["prod, 30 days"]["deployments"] == len(range(0, size, 3))
+    assert measured["cases"]["every environment, 30 days"]["deployments"] == size + len(range(0, size, 3))

@@ -296,6 +296,10 @@ def test_any_declared_environment_deploys_and_promotes_through_make(tf: dict[str
     assert not (tf["state"] / "projects" / "shop" / "qa").exists()  # refused before Terraform ran
     usage = make("deploy", "ENV=dev", *common, env=env, check=False)
     assert usage.returncode == 2 and "usage: make deploy" in usage.stderr
+    # What make recorded is what the metrics count, per environment (ENV=all).
+    measured = json.loads(make("metrics", "ENV=all", "FORMAT=json", "SINCE=1d", *common, env=env).stdout)
+    counts = {m["environment"]: m["deployment_frequency"]["deployments"] for m in measured}
+    assert counts == {"dev": 1, "stage": 1, "prod": 0}
 
 
 def test_each_project_keeps_its_own_state(tf: dict[str, Any], aws: Any) -> None:
