@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 
@@ -177,9 +178,9 @@ class DeploymentEntry(Record):
         """``verified``, ``failed`` or ``unverified`` (never checked): how lists show it."""
         return self.outcome.status if self.outcome else "unverified"
 
-    @property
+    @cached_property
     def at(self) -> float:
-        """``date_requested`` as unix seconds (to the millisecond)."""
+        """``date_requested`` as unix seconds (to the millisecond); parsed once (sorting reads it often)."""
         from tracker.model.clock import epoch
 
         return epoch(self.date_requested)

@@ -161,9 +161,12 @@ def failure_reasons(deployments: Sequence[Deployed], index: int, settings: Setti
     return found
 
 
-def changes(deployments: Sequence[Deployed], index: int, known_before: bool) -> list[Change] | None:
+def changes(
+    deployments: Sequence[Deployed], index: int, known_before: bool, ran: set[tuple[str, str]]
+) -> list[Change] | None:
     """The changes deployment ``index`` delivered (None: unknown, what ran before it was not read).
 
+    ``ran`` holds the (service, image) pairs of the deployments before it.
     ``known_before``: the list holds what ran before ``deployments[0]`` (it is
     the first deployment ever, or an earlier one is in the list).
     """
@@ -172,7 +175,6 @@ def changes(deployments: Sequence[Deployed], index: int, known_before: bool) -> 
         return []
     if index == 0 and not known_before:
         return None
-    ran = {(s, image) for d in deployments[:index] for s, image in d.images.items()}
     found = []
     for service, image in this.images.items():
         if (service, image) in ran:
@@ -327,11 +329,13 @@ def measure(
             return []
         return [total] + [m for start, end, m in per_period if start <= moment < end]
 
+    ran: set[tuple[str, str]] = set()  # what the environment ran before the deployment at hand
     for index, deployed in enumerate(deployments):
         counted = buckets(deployed.at)
+        delivered = changes(deployments, index, known_before, ran) if counted else []
+        ran.update(deployed.images.items())
         if not counted:
             continue
-        delivered = changes(deployments, index, known_before)
         for measured in counted:
             measured.deployments += 1
             measured.failures += failed[index]
