@@ -269,3 +269,35 @@ def test_helpers_round_and_rank_as_documented() -> None:
         (T, epoch("2030-01-02T00:00:00Z")),
         (epoch("2030-01-02T00:00:00Z"), T + DAY),
     ]
+
+
+def test_an_environment_new_to_a_long_history_reads_a_bounded_lookback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tracker.workflows.metrics as workflow
+
+    t, clock = make()
+    for build in range(30):  # stage only, before the window
+        clock.now = T - DAY + build * 60
+        publish(t, f"b{build}")
+        deploy(t, release(t).release_id, "stage")
+    clock.at(1)
+    deploy(t, "latest", "prod")  # prod's first deployment, inside the window
+    clock.at(2)
+    releases = t.store.releases
+    read: list[str] = []
+    original = releases.recently_deployed
+
+    def counting(*args: object, **kwargs: object) -> object:
+        for found in original(*args, **kwargs):  # type: ignore[arg-type]
+            read.append(found.release_id)
+            yield found
+
+    monkeypatch.setattr(releases, "recently_deployed", counting)
+    monkeypatch.setattr(workflow, "LOOKBACK", 5)
+    found = week(t)
+    # Five stage deployments past the window, then it stops: prod's first deployment is counted,
+    # its changes are not (what ran before it is unknown), and 24 releases stay unread.
+    assert len(read) <= 7
+    assert found["deployment_frequency"]["deployments"] == 1
+    assert found["lead_time_seconds"]["changes"] == 0

@@ -4,8 +4,10 @@ The window's deployments are read the way ``history`` reads them: releases
 through the latest-deployments GSI, newest deployed first, in Query pages of
 100, until the stream is past ``since`` and each environment measured has its
 deployment just before the window (what ran when the window opened) -- or
-``LOOKBACK`` entries past ``since`` have been read. No scan; what is read
-grows with the releases deployed since ``since``, not with the table. The
+``LOOKBACK`` deployments past ``since`` have been read (then an environment
+without one has its first deployment in the window counted without its
+changes). No scan; what is read grows with the releases deployed since
+``since``, not with the table. The
 rules are :mod:`tracker.model.metrics`'s.
 """
 
@@ -20,7 +22,9 @@ from tracker.model.metrics import PERIODS, Deployed, EnvironmentMetrics, Setting
 if TYPE_CHECKING:
     from tracker.workflows.context import Context
 
-LOOKBACK = 100  # entries read past `since` looking for each environment's deployment before it
+# Deployments (of any environment) read past `since` looking for each environment's deployment before
+# the window: bounds what a window costs when an environment had none (a new one) in a long history.
+LOOKBACK = 500
 PAGE = 100  # releases per Query page
 
 
@@ -76,28 +80,29 @@ def metrics(
     if since >= until:
         raise InvalidInputError("the window is empty: --since must be before --until")
     settings = settings or ctx.project.metrics or Settings()
-    single = environment_ids[0] if environment_ids and len(environment_ids) == 1 else None
     found: dict[str, list[Deployed]] = {e: [] for e in environment_ids or ()}
     before: set[str] = set()  # environments whose deployment before the window was read
     past = 0
     ended = True
-    for release, position in iter_deployments(ctx, single, page_size=PAGE):
+    for release, position in iter_deployments(ctx, None, page_size=PAGE):
         entry = release.deployments[position]
         env = entry.environment.id
+        older = entry.at < since
+        if older:
+            past += 1
+            if past > LOOKBACK:
+                ended = False
+                break
         if environment_ids is not None and env not in found:
             continue
-        if entry.at >= since:
-            found.setdefault(env, []).append(
-                Deployed(release.release_id, entry, release.images, release.published)
-            )
+        if older and env in before:
             continue
-        past += 1
-        if env not in before:  # what ran when the window opened
+        if older:  # the deployment before the window: what ran when it opened
             before.add(env)
-            found.setdefault(env, []).append(
-                Deployed(release.release_id, entry, release.images, release.published)
-            )
-        if (environment_ids is not None and before >= set(found)) or past >= LOOKBACK:
+        found.setdefault(env, []).append(
+            Deployed(release.release_id, entry, release.images, release.published)
+        )
+        if older and environment_ids is not None and before >= set(found):
             ended = False
             break
     return [
