@@ -301,3 +301,21 @@ def test_an_environment_new_to_a_long_history_reads_a_bounded_lookback(
     assert len(read) <= 7
     assert found["deployment_frequency"]["deployments"] == 1
     assert found["lead_time_seconds"]["changes"] == 0
+
+
+def test_weco_yaml_declares_the_setting_per_project() -> None:
+    from tracker.model.project import parse_projects
+
+    yaml = """
+shop:
+  image_repositories: [{id: web}]
+  environments: [{id: stage}, {id: prod}]
+  metrics:
+    failures: [failed, rollback]
+    fix_window: 4h
+"""
+    (project,) = parse_projects(yaml).projects.values()
+    assert project.metrics is not None and project.metrics.describe() == "failed, rollback"
+    assert project.describe()["metrics"] == {"failures": ["failed", "rollback"], "fix_window_seconds": 14400.0}
+    with pytest.raises(ProjectManifestError, match=r"shop\.metrics\.fix_window 'soon' is not a duration"):
+        parse_projects(yaml.replace("4h", "soon"))

@@ -70,6 +70,8 @@ def project(found: Project) -> None:
         click.echo(f"  alarms in {env}: {', '.join(alarms)}")
     for env, policy in found.policies.items():
         click.echo(f"  policy of {env}: {policy.describe()}")
+    if found.metrics is not None:
+        click.echo(f"  metrics count as failed: {found.metrics.describe()}")
     unused = _flatten(found.unused)
     if unused:
         click.echo("  accepted, not used:")

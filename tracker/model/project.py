@@ -148,6 +148,7 @@ class Project:
             },
             "alarms": {k: list(v) for k, v in self.alarms.items()},
             "policies": {k: v.as_dict() for k, v in self.policies.items()},
+            "metrics": self.metrics.as_dict() if self.metrics is not None else None,
             "role_arn": self.role_arn,
             "account_id": self.account_id,
             "region": self.region,
