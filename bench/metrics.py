@@ -40,8 +40,10 @@ def metrics_reads(counter: CallCounter, tracker: Any, size: int) -> dict[str, An
     for name, (environment, every, since) in cases.items():
         result: list[Any] = []
 
-        def ask(env: str | None = environment, all_: bool = every, start: float = since) -> None:
-            result.extend(
+        def ask(
+            env: str | None = environment, all_: bool = every, start: float = since, into: list[Any] = result
+        ) -> None:
+            into.extend(
                 tracker.metrics(env, every=all_, since=iso8601(start), until=iso8601(until), by="week")
             )
 

@@ -316,6 +316,7 @@ shop:
 """
     (project,) = parse_projects(yaml).projects.values()
     assert project.metrics is not None and project.metrics.describe() == "failed, rollback"
-    assert project.describe()["metrics"] == {"failures": ["failed", "rollback"], "fix_window_seconds": 14400.0}
+    expected = {"failures": ["failed", "rollback"], "fix_window_seconds": 14400.0}
+    assert project.describe()["metrics"] == expected
     with pytest.raises(ProjectManifestError, match=r"shop\.metrics\.fix_window 'soon' is not a duration"):
         parse_projects(yaml.replace("4h", "soon"))
