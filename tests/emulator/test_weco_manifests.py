@@ -204,9 +204,7 @@ def test_region_flag_wins_over_the_manifest(accounts: dict[str, Any], manifest: 
     create_tables(account_session(SHOP, "eu-west-1").client("dynamodb"), RELEASES, DEPLOYMENTS)
     shop = weco(manifest, {"TRACKER_PROJECT": "shop"})
     shop("--region", "eu-west-1", "publish", "cron", f"{REGISTRY}/cron:v9")
-    assert images(account_session(SHOP, "eu-west-1")) == {
-        "/shop/images/latest/cron": f"{REGISTRY}/cron:v9"
-    }
+    assert images(account_session(SHOP, "eu-west-1")) == {"/shop/images/latest/cron": f"{REGISTRY}/cron:v9"}
     assert parameters(account_session(SHOP, "eu-central-1")) == {}
 
 
