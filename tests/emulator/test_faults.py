@@ -87,12 +87,20 @@ def test_throttling_is_retried_with_backoff_then_succeeds(aws: Any, flaky: Any) 
 
 
 def test_persistent_throttling_gives_up_after_bounded_retries_with_one_clear_line(
-    aws: Any, flaky: Any
+    aws: Any, flaky: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # In-process, botocore's backoff sleeps recorded instead of slept (24 s of waiting otherwise):
+    # what is asserted is that it backs off between every attempt, then gives up with one line.
+    import botocore.endpoint
+
+    waits: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", waits.append)
     proxy = flaky(failures=10_000)
-    result = tracker_via(proxy, "status")
+    endpoint = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.server_address[1]}"}
+    result = Cli(BUGFARM, user="t", env=endpoint)("status", code=None)
     assert result.exit_code == 1
     assert proxy.seen == MAX_ATTEMPTS, proxy.targets
+    assert len(waits) == MAX_ATTEMPTS - 1 and all(0 <= w <= 20 for w in waits), waits  # botocore's cap
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ThrottlingException" in lines[0] and "Rate exceeded" in lines[0], lines
 
