@@ -1,6 +1,6 @@
 """DORA's four keys, computed from one environment's deployments (pure: no AWS, no clock).
 
-The rules, as the README's "Metrics" section states them:
+The rules, as the README's "Delivery metrics" section states them:
 
 * **Deployment frequency**: the deployments to the environment in the window
   ``[since, until)`` (rollbacks and forced deployments included), per day and
@@ -232,7 +232,6 @@ class Measured:
     lead: list[float] = field(default_factory=list)
     commit_lead: list[float] = field(default_factory=list)
     changes: int = 0
-    unknown_changes: int = 0  # deployments whose changes could not be told (what ran before unread)
     recoveries: list[float] = field(default_factory=list)
     unrecovered: int = 0
 
@@ -339,8 +338,7 @@ def measure(
         for measured in counted:
             measured.deployments += 1
             measured.failures += failed[index]
-            if delivered is None:
-                measured.unknown_changes += 1
+            if delivered is None:  # what ran before it was not read: its changes are not counted
                 continue
             measured.changes += len(delivered)
             measured.lead += [c.from_publish for c in delivered if c.from_publish is not None]
