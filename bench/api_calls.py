@@ -80,7 +80,9 @@ def _create_target(create: dict[str, int], n: int) -> dict[str, Any]:
         else "two GSI Queries of the newest release: one before writing (the duplicate-release check, "
         "and a created_at later than the newest), one after (the index is eventually consistent: "
         "release create returns once it lists the new release, so that `latest` names it); "
-        "one ECR DescribeImages per repository pins the tags to digests (the RFC predates pinning)",
+        "one ECR DescribeImages per repository pins the tags to digests (the RFC predates pinning); "
+        "the GetParameters also read publish's record beside each image (when, by whom, the revision: "
+        "lead time for changes), 2 names per service, 10 per call",
     }
 
 
