@@ -360,7 +360,35 @@ class Tracker:
         return metrics(self.context, wanted, since=start, until=end, by=by, settings=settings)
 
     def report(self, limit: int = 20) -> dict[str, Any]:
-        """The report's data (see tracker.report): what runs where, drift, what waits, the timeline."""
+        """The report's data (see tracker.report): what runs where, drift, what waits, the delivery
+        metrics, the timeline. A manifest of several projects with none selected (weco-deploy's YAML,
+        no --project) gives every project's, for one page (:meth:`reports`)."""
         from tracker.report import gather
 
+        # An injected project (Tracker.in_memory) or one the settings name: that project alone.
+        if "project" not in self.__dict__ and not self.settings.project and len(self.manifest.projects) > 1:
+            return self.reports(limit)
         return gather(self.context, limit=limit, pin=self.pin())
+
+    def reports(self, limit: int = 20) -> dict[str, Any]:
+        """Every project of the manifest, for one page (tracker.report.several), read at one moment.
+
+        Each is read by its own Tracker -- its own region, role and account, as
+        ``--project`` would select it. A project that cannot be read (its role,
+        its tables) says why in its place; the others are still shown.
+        """
+        from dataclasses import replace
+
+        from tracker.errors import TrackerError
+        from tracker.report import check_limit, gather, several, unreadable
+
+        check_limit(limit)
+        moment = self.clock()
+        parts = []
+        for project_id, project in self.manifest.projects.items():
+            own = Tracker(replace(self.settings, project=project_id), clock=self.clock, project=project)
+            try:
+                parts.append(gather(own.context, limit=limit, pin=own.pin(), now=moment))
+            except TrackerError as error:
+                parts.append(unreadable(project, str(error)))
+        return several(parts, self.manifest.source, moment)

@@ -242,25 +242,37 @@ def repair(tracker: Tracker, environment_id: str | None, user: str | None, outpu
 )
 @pass_tracker
 def report(tracker: Tracker, fmt: str, out: str | None, limit: int) -> None:
-    """A page to look at: environments, what runs where, what waits, and recent deployments.
+    """A page to look at: environments, what runs where, what waits, delivery metrics, recent deployments.
 
-    Per environment: the release it runs (full id), when it was deployed (and
-    how long ago), by whom and why, and freezes or closed windows. Then the
-    services × environments grid with verify's drift, what waits to ship
-    (`tracker pending`), and the timeline with the images each deployment
-    changed, rollbacks, forced deployments, freezes. One colour, one meaning
-    (legend on the page). The HTML is one self-contained file (no scripts, no
-    network).
+    Per environment: the release it runs, when it was deployed (and how long
+    ago), by whom and why, and freezes or closed windows. Then the services ×
+    environments grid with verify's drift, what waits to ship (`tracker
+    pending`), the delivery metrics of the last 30 days (`tracker metrics
+    --all`: the four keys, with deployments and median lead time per week as
+    charts), and the timeline with the images each deployment changed,
+    rollbacks, forced deployments, freezes. Release ids show their short id;
+    the whole id is on hover and in a click's selection. One colour, one
+    meaning (legend on the page). The HTML is one self-contained file (no
+    scripts, no network).
+
+    A manifest of several projects (weco-deploy's YAML) without --project gives
+    one page: a summary of what each project's environments run, then each
+    project, read with its own region and role. A project that cannot be read
+    is said so on the page and in a warning; the others are still shown.
 
     \b
     Examples:
       tracker report -o release-report.html
       tracker report --output markdown >> "$GITHUB_STEP_SUMMARY"
     """
+    from tracker.errors import warn
     from tracker.report.html import render_html
     from tracker.report.markdown import render_markdown
 
     data = tracker.report(limit)
+    for part in data.get("projects", ()):
+        if part.get("error"):
+            warn(f"project {part['project']['id']}: {part['error']}")
     text = render_html(data) if fmt == "html" else render_markdown(data)
     if not out:
         click.echo(text, nl=False)

@@ -1,6 +1,7 @@
-"""The report as one self-contained HTML file: inline CSS, no scripts, no network.
+"""The report as one self-contained HTML file: inline CSS and SVG, no scripts, no network.
 
-One colour means one thing, and the legend lists exactly the colours the page uses.
+One colour means one thing, and the legend lists exactly the colours the page uses. A release id
+reads the same everywhere: its short id, the whole id on hover and in a click's selection.
 """
 
 from __future__ import annotations
@@ -10,59 +11,69 @@ import re
 from typing import Any
 
 from tracker.model.entries import short_id
-from tracker.report import approval_text, cell_drift, changes_text, differs, image_tag
+from tracker.report import (
+    METRICS_DAYS,
+    approval_text,
+    cell_drift,
+    changes_text,
+    differs,
+    failure_signs,
+    image_tag,
+    key_texts,
+    nothing_waits,
+    started,
+)
+from tracker.report.charts import bars, trend
 
 # One colour per meaning; every element showing one carries the meaning's class, so the legend
-# can list exactly the colours the page uses.
+# can list exactly the colours the page uses. Any two are at least 33 apart in CIE Lab
+# (tests/unit/test_report_palette.py), and the page's own headers and backgrounds are greys.
 MEANINGS = {
     "differs": ("#f59e0b", "image differs between environments"),
     "drift": ("#dc2626", "drift: SSM disagrees with the record"),
     "frozen": ("#7c3aed", "frozen, freeze or deployment window closed"),
-    "forced": ("#c026d3", "forced deployment"),
+    "forced": ("#1f2937", "forced deployment"),
     "rollback": ("#0d9488", "rollback"),
-    "verified": ("#166534", "verified: ECS runs it (tracker wait)"),
+    "verified": ("#4d7c0f", "verified: ECS runs it (tracker wait)"),
     "failed": ("#9f1239", "rollout failed in ECS (tracker wait)"),
-    "blocked": ("#7c2d12", "blocked: a freeze, window or promotion policy refuses it now"),
-    "deploy": ("#2563eb", "ordinary deployment"),
+    "blocked": ("#92400e", "blocked: a freeze, window or promotion policy refuses it now"),
+    "deploy": ("#2563eb", "deployment (a badge: an ordinary one; a bar: all of a week)"),
+    "lead": ("#0284c7", "lead time for changes, median per week"),
     "none": ("#9ca3af", "not deployed"),
-    "waiting": ("#16a34a", "waiting to ship"),
+    "waiting": ("#ec4899", "waiting to ship"),
 }
 
 CSS = """
-*{box-sizing:border-box}
+*{box-sizing:border-box} a{color:inherit} time{white-space:nowrap} .why{white-space:pre-wrap}
 body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem 2rem;color:#111827;background:#f9fafb}
-h1{font-size:1.6rem;margin:0 0 .2rem} h2{font-size:1.15rem;margin:2rem 0 .6rem}
-h3{font-size:1.05rem;margin:0 0 .4rem}
-.sub,.rel,.id{color:#475569} .sub{margin:0 0 .8rem} .rel{font:12px ui-monospace,monospace}
-.id{font:500 13px ui-monospace,monospace}
-code{font:13px ui-monospace,monospace}
+h1{font-size:1.6rem;margin:0 0 .2rem} h2,.project h3{font-size:1.15rem;margin:2rem 0 .6rem}
+h3,h4{font-size:1.05rem;margin:0 0 .4rem}
+.project>h2{font-size:1.45rem;margin-top:2.8rem;padding-bottom:.2rem;border-bottom:2px solid #d1d5db}
+.sub,.rel,.id,.note{color:#475569} .sub{margin:0 0 .8rem} .note{font-style:italic}
+.rel{font:12px ui-monospace,monospace} .id{font:500 13px ui-monospace,monospace}
+code{font:13px ui-monospace,monospace} .rid .rest{font-size:0}
 .rid{user-select:all;-webkit-user-select:all;background:#eef2f7;padding:.05rem .3rem;border-radius:4px;
-  word-break:break-all;cursor:copy}
+  white-space:nowrap;cursor:copy}
 .legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;margin:0 0 1rem;padding:0;list-style:none}
 .sw{display:inline-block;width:.9rem;height:.9rem;border-radius:3px;vertical-align:-2px;margin-right:.35rem;
   background:var(--c)}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem 1.1rem;
   border-left:6px solid #e5e7eb}
-.card.k-frozen{border-left-color:var(--c)}
-.card p{margin:.35rem 0}
-.hold{color:var(--c);font-weight:600}
+.card.k-frozen{border-left-color:var(--c)} .card p{margin:.35rem 0} .hold{color:var(--c);font-weight:600}
 .b{display:inline-block;padding:.05rem .5rem;border-radius:999px;color:#fff;background:var(--c);
   font:600 12px/1.5 system-ui,sans-serif;white-space:nowrap}
 table{border-collapse:collapse;background:#fff;box-shadow:0 1px 3px #0002;border-radius:8px;width:100%}
 th,td{padding:.5rem .8rem;text-align:left;border-bottom:1px solid #e5e7eb;vertical-align:top}
-th{background:#1f2937;color:#fff;font-weight:600} th .rel,th .id{color:#cbd5e1}
-tr th:first-child{width:14rem}
+th{background:#e5e7eb;font-weight:600} tr th:first-child{width:14rem}
 .tag{display:inline-block;padding:.05rem .5rem;border-radius:999px;background:#f1f5f9;
   border:1px solid #cbd5e1;font:600 13px ui-monospace,monospace}
-td.k-differs{outline:3px solid var(--c);outline-offset:-3px}
-td.k-none{color:var(--c)}
-.ssm{color:var(--c);font:12px ui-monospace,monospace}
-ul.plain{margin:.5rem 0;padding-left:1.2rem}
+td.k-differs{outline:3px solid var(--c);outline-offset:-3px} td.k-none{color:var(--c)}
+.ssm{color:var(--c);font:12px ui-monospace,monospace} ul.plain{margin:.5rem 0;padding-left:1.2rem}
 ul.chg{margin:0;padding:0;list-style:none;font:13px ui-monospace,monospace;white-space:nowrap}
-time{white-space:nowrap}
-.why{white-space:pre-wrap}
-.note{color:#475569;font-style:italic}
+.chart{display:block;overflow:visible} .chart .bar,.chart .dot{fill:var(--c)}
+.chart .trend{fill:none;stroke:var(--c);stroke-width:2} .chart .base{stroke:#cbd5e1}
+.chart text{font:10px system-ui,sans-serif;fill:#475569} .chart .n{fill:#111827;font-weight:600}
 """ + "".join(f".k-{name}{{--c:{color}}}\n" for name, (color, _) in MEANINGS.items())
 
 
@@ -79,6 +90,22 @@ def _legend(body: str) -> str:
         if f"k-{name}" in used
     ]
     return f'<ul class="legend" id="legend" aria-label="legend">{"".join(items)}</ul>'
+
+
+def _rid(release_id: str) -> str:
+    """A release id, one form everywhere: the short id shows (what people read and type), the whole id
+    is on hover and in the text -- the rest at zero size, so a click selects and copies all of it."""
+    e = html.escape
+    short = short_id(release_id)
+    start = len(release_id) - len(release_id.rpartition(":")[2])
+    head, tail = release_id[:start], release_id[start + len(short) :]
+    rest = [f'<span class="rest">{e(part)}</span>' if part else "" for part in (head, tail)]
+    return f'<code class="rid" title="{e(release_id)}">{rest[0]}{e(short)}{rest[1]}</code>'
+
+
+def _words(text: str) -> str:
+    """Text shared with the Markdown (``nothing_waits``): escaped, its `backticks` as code."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
 
 
 def _person(who: dict[str, str] | None) -> str:
@@ -121,7 +148,7 @@ def _card(env: dict[str, Any]) -> str:
     why = f'<p class="why">{e(env["description"])}</p>' if env["description"] else ""
     return (
         f'<section class="card{held}">{head}{_holds(env)}'
-        f'<p>release <code class="rid">{e(env["release_id"])}</code></p>'
+        f"<p>release {_rid(env['release_id'])}</p>"
         f"<p>{' '.join(marks)} <b>{e(env['ago'] or '')}</b> · <time>{e(env['deployed_at'] or '')}</time> "
         f"· by {_person(env['requested_by'])}</p>{why}{forced}</section>"
     )
@@ -149,7 +176,7 @@ def _grid_cell(data: dict[str, Any], env: dict[str, Any], service: str, differs:
     return (
         f'<td class="{"k-differs" if differs else ""}" title="{e(title)}">'
         f'<span class="tag">{e(image_tag(image))}</span> {marks}'
-        f'<div class="rel">release {e(short_id(env["release_id"]))}</div></td>'
+        f'<div class="rel">release {_rid(env["release_id"])}</div></td>'
     )
 
 
@@ -200,16 +227,13 @@ def _html_pending(data: dict[str, Any]) -> str:
     found = data["pending"]
     if found is None:
         return '<p class="note">Not read.</p>'
+    if not started(found):
+        return f'<p class="note" id="nothing-yet">{_words(nothing_waits(found))}</p>'
     newest = found["newest_release_id"]
-    intro = (
-        f"<p>Label <code>{e(found['label'])}</code> · newest release "
-        + (f'<code class="rid">{e(newest)}</code>' if newest else "none yet")
-        + "</p>"
-    )
+    shown = _rid(newest) if newest else "none yet"
+    intro = f"<p>Label <code>{e(found['label'])}</code> · newest release {shown}</p>"
     if not found["waiting"]:
-        return (
-            intro + '<p class="note">Nothing waits: the label is released and every environment runs it.</p>'
-        )
+        return f'{intro}<p class="note">{_words(nothing_waits(found))}</p>'
     names = {env["id"]: env for env in data["environments"]}
     envs = [names.get(i, {"id": i, "name": i}) for i in found["environments"]]
     head = "".join(_env_th(env) for env in envs)
@@ -226,11 +250,11 @@ def _html_blocked(found: dict[str, Any]) -> str:
     items = []
     for env, candidates in found.get("blocked", {}).items():
         for release_id, lines in candidates.items():
-            rid = f'<code class="rid" title="{e(release_id)}">{e(short_id(release_id))}</code>'
+            shown = _rid(release_id)
             verdict = (
                 _badge("blocked", "blocked") + " " + e("; ".join(lines)) if lines else "nothing blocks it"
             )
-            items.append(f"<li><b>{e(env)}</b> · release {rid}: {verdict}</li>")
+            items.append(f"<li><b>{e(env)}</b> · release {shown}: {verdict}</li>")
     return f'<ul class="plain" id="blocked">{"".join(items)}</ul>' if items else ""
 
 
@@ -242,7 +266,7 @@ def _entry_marks(entry: dict[str, Any]) -> str:
     marks = []
     if entry["rollback"]:
         source = entry["rollback_from"]
-        marks.append(_badge("rollback", "rollback") + (f" from {e(short_id(source))}" if source else ""))
+        marks.append(_badge("rollback", "rollback") + (f" from {_rid(source)}" if source else ""))
     if entry["forced"]:
         marks.append(_badge("forced", "forced", entry["forced"]))
     marks = marks or [_badge("deploy", "deployed")]
@@ -262,7 +286,7 @@ def _timeline_row(entry: dict[str, Any], lookback: int) -> str:
     env = entry["environment"]
     name = env.get("name") or env["id"]
     ident = f'<div class="rel">{e(env["id"])}</div>' if name != env["id"] else ""
-    release = f'<code class="rid">{e(entry["release_id"])}</code>' if entry["release_id"] else ""
+    release = _rid(entry["release_id"]) if entry["release_id"] else ""
     forced = f'<div class="note">forced through {e(entry["forced"])}</div>' if entry["forced"] else ""
     forced += "".join(f'<div class="note">{e(approval_text(a))}</div>' for a in entry.get("approvals") or ())
     changes = "".join(f"<li>{e(c)}</li>" for c in changes_text(entry, lookback))
@@ -285,20 +309,134 @@ def _html_timeline(data: dict[str, Any]) -> str:
     )
 
 
-def render_html(data: dict[str, Any]) -> str:
+# -- delivery metrics: a row per environment, two small charts each, one scale for all ----------
+def _metrics_row(found: dict[str, Any], env: dict[str, Any], tops: tuple[int, float]) -> str:
     e = html.escape
-    body = (
+    keys = key_texts(found)
+    cells = "".join(f"<td>{e(keys[k])}</td>" for k in ("deployments", "lead", "failure", "recovery"))
+    periods = found["periods"]
+    if not found["deployment_frequency"]["deployments"] or not periods:
+        charts = '<td colspan="2" class="note">no deployments in the window</td>'
+    else:
+        charts = (
+            f"<td>{bars(env['name'], periods, tops[0])}</td><td>{trend(env['name'], periods, tops[1])}</td>"
+        )
+    return f"<tr>{_env_th(env)}{cells}{charts}</tr>"
+
+
+def _html_metrics(data: dict[str, Any]) -> str:
+    """DORA's four keys per environment, as numbers and as two small charts drawn on shared scales."""
+    e = html.escape
+    if data["metrics_error"] is not None:
+        return f'<p class="note" id="metrics-error">Could not compute them: {e(data["metrics_error"])}</p>'
+    found = data["metrics"]
+    if found is None:
+        return '<p class="note">Not read.</p>'
+    if not found["environments"]:
+        return '<p class="note">No environment has a deployment: no deployments in the window.</p>'
+    names = {env["id"]: env for env in data["environments"]}
+    periods = [p for m in found["environments"] for p in m["periods"]]
+    tops = (
+        max(p["deployment_frequency"]["deployments"] for p in periods),
+        max(p["lead_time_seconds"]["median"] or 0 for p in periods),
+    )
+    rows = "".join(
+        _metrics_row(m, names.get(m["environment"], {"id": m["environment"], "name": m["environment"]}), tops)
+        for m in found["environments"]
+    )
+    intro = (
+        f'<p class="note">From {e(found["since"][:10])} to {e(found["until"][:10])} (UTC), by week from '
+        f"Monday, the first and last cut to the window. Counted as a failure: "
+        f"{e(failure_signs(found['environments'][0]))}. The charts share one scale.</p>"
+    )
+    return (
+        f"{intro}<table><tr><th>environment</th><th>deployments · per week</th><th>lead time for changes</th>"
+        "<th>change failure rate</th><th>recovery time</th><th>deployments per week</th>"
+        f"<th>lead time per week</th></tr>{rows}</table>"
+    )
+
+
+# -- the page: one project, or several (a weco-deploy manifest) ---------------------------------
+RID_NOTE = "release ids show their short id: hover for the whole id, a click selects all of it to copy"
+
+
+def _body(data: dict[str, Any]) -> str:
+    """One project's sections."""
+    return (
         f'<h2>Environments</h2><div class="cards">{"".join(_card(env) for env in data["environments"])}</div>'
         f"<h2>What runs where</h2>{_html_grid(data)}"
         f'<h2 id="waiting">Waiting to ship</h2>{_html_pending(data)}'
+        f'<h2 id="metrics">Delivery metrics — last {METRICS_DAYS} days</h2>{_html_metrics(data)}'
         f"<h2>Recent deployments and freezes</h2>{_html_timeline(data)}"
     )
-    title = f"{data['project']['name']} — releases"
+
+
+def _nest(body: str, scope: str) -> str:
+    """A project's sections one heading level down and its ids prefixed, for a page of several.
+
+    Rewriting the page's own markup is safe: every user text went through
+    html.escape (quotes too), so ``<h`` and `` id="`` only start our headings and ids.
+    """
+    deeper = re.sub(r"<(/?)h([1-5])\b", lambda m: f"<{m[1]}h{int(m[2]) + 1}", body)
+    return deeper.replace(' id="', f' id="{html.escape(scope)}-')
+
+
+def _summary_rows(part: dict[str, Any]) -> str:
+    """A project's rows in the page's first table: per environment, what it runs and since when."""
+    e = html.escape
+    ref = part["project"]
+    link = f'<a href="#project-{e(ref["id"])}">{e(ref["name"])}</a>'
+    envs = part.get("environments") or []
+    if part.get("error") or not envs:
+        why = f"could not be read: {part['error']}" if part.get("error") else "no environment"
+        return f'<tr><th>{link}</th><td colspan="3" class="note">{e(why)}</td></tr>'
+    rows = []
+    for index, env in enumerate(envs):
+        head = f'<th rowspan="{len(envs)}">{link}</th>' if index == 0 else ""
+        release = _rid(env["release_id"]) if env["release_id"] else _badge("none", "nothing deployed")
+        held = " " + _badge("frozen", "frozen") if env["freeze"] or env["closed"] else ""
+        rows.append(
+            f"<tr>{head}<td>{e(env['name'])}</td><td>{release}</td><td>{e(env['ago'] or '')}{held}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _project_section(part: dict[str, Any]) -> str:
+    e = html.escape
+    ref = part["project"]
+    head = f'<h2 id="project-{e(ref["id"])}">{e(ref["name"])} <span class="id">{e(ref["id"])}</span></h2>'
+    if part.get("error"):
+        body = f'<p class="note">Could not be read: {e(part["error"])}</p>'
+    else:
+        body = _nest(_body(part), ref["id"])
+    return f'<section class="project">{head}{body}</section>'
+
+
+def _page(title: str, heading: str, sub: str, body: str) -> str:
+    e = html.escape
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
-        f"<style>{CSS}</style></head><body>"
-        f"<h1>{e(data['project']['name'])}</h1>"
-        f'<p class="sub">Project <code>{e(data["project"]["id"])}</code> · generated {e(data["generated"])}'
-        " (times are UTC; “ago” is from then) · release ids select with one click</p>"
-        f"{_legend(body)}{body}</body></html>\n"
+        f"<style>{CSS}</style></head><body><h1>{e(heading)}</h1>"
+        f'<p class="sub">{sub}</p>{_legend(body)}{body}</body></html>\n'
     )
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """The page of one project (``gather``'s data), or of several (``several``'s)."""
+    e = html.escape
+    if "projects" in data:
+        parts = data["projects"]
+        head = "<tr><th>project</th><th>environment</th><th>release</th><th>deployed</th></tr>"
+        summary = f'<table id="summary">{head}{"".join(_summary_rows(p) for p in parts)}</table>'
+        body = summary + "".join(_project_section(p) for p in parts)
+        sub = (
+            f"{len(parts)} projects of <code>{e(data['source'])}</code> · generated {e(data['generated'])} "
+            f"(times are UTC; “ago” is from then) · {RID_NOTE}"
+        )
+        return _page("Releases", f"Releases of {len(parts)} projects", sub, body)
+    project = data["project"]
+    sub = (
+        f"Project <code>{e(project['id'])}</code> · generated {e(data['generated'])}"
+        f" (times are UTC; “ago” is from then) · {RID_NOTE}"
+    )
+    return _page(f"{project['name']} — releases", project["name"], sub, _body(data))

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.model.entries import short_id
-from tracker.report import approval_text, cell_drift, changes_text, differs, image_tag
+from tracker.report import (
+    METRICS_DAYS,
+    approval_text,
+    cell_drift,
+    changes_text,
+    differs,
+    failure_signs,
+    image_tag,
+    key_texts,
+    nothing_waits,
+    started,
+)
 
 
 def _md(text: Any) -> str:
@@ -87,10 +98,12 @@ def _md_pending(data: dict[str, Any]) -> list[str]:
     found = data["pending"]
     if found is None:
         return [*lines, "Not read."]
+    if not started(found):
+        return [*lines, nothing_waits(found)]
     newest = f"`{found['newest_release_id']}`" if found["newest_release_id"] else "none yet"
     lines += [f"Label `{found['label']}`; newest release {newest}.", ""]
     if not found["waiting"]:
-        return [*lines, "Nothing waits: the label's images are released and every environment runs them."]
+        return [*lines, nothing_waits(found)]
     names = {e["id"]: e for e in data["environments"]}
     lines += ["| service | waiting | at the label | in the newest release |", "|---|---|---|---|"]
     for s in found["services"]:
@@ -145,12 +158,81 @@ def _md_timeline(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _md_metrics(data: dict[str, Any]) -> list[str]:
+    """The four keys per environment over the last ``METRICS_DAYS`` (``tracker metrics --all``'s)."""
+    lines = [f"## Delivery metrics — last {METRICS_DAYS} days", ""]
+    if data["metrics_error"] is not None:
+        return [*lines, f"Could not compute them: {_md(data['metrics_error'])}"]
+    found = data["metrics"]
+    if found is None:
+        return [*lines, "Not read."]
+    if not found["environments"]:
+        return [*lines, "No environment has a deployment: no deployments in the window."]
+    names = {e["id"]: e for e in data["environments"]}
+    lines += [
+        f"From {found['since'][:10]} to {found['until'][:10]} (UTC); counted as a failure: "
+        f"{failure_signs(found['environments'][0])}.",
+        "",
+        "| environment | deployments · per week | lead time for changes | change failure rate "
+        "| recovery time |",
+        "|---|---|---|---|---|",
+    ]
+    for measured in found["environments"]:
+        env = names.get(
+            measured["environment"], {"id": measured["environment"], "name": measured["environment"]}
+        )
+        keys = key_texts(measured)
+        cells = " | ".join(keys[k] for k in ("deployments", "lead", "failure", "recovery"))
+        lines.append(f"| {_md_name(env)} | {cells} |")
+    return lines
+
+
+def _md_project(data: dict[str, Any]) -> list[str]:
+    """One project's sections (``##`` headings)."""
+    lines: list[str] = []
+    for part in (_md_environments, _md_grid, _md_pending, _md_metrics, _md_timeline):
+        lines += ["", *part(data)]
+    return lines
+
+
+def _md_summary(parts: list[dict[str, Any]]) -> list[str]:
+    """A page of several projects' first table: per project and environment, what runs since when."""
+    lines = ["| project | environment | release | deployed |", "|---|---|---|---|"]
+    for part in parts:
+        project = f"{_md(part['project']['name'])} (`{part['project']['id']}`)"
+        if part.get("error") or not part.get("environments"):
+            why = f"could not be read: {_md(part['error'])}" if part.get("error") else "no environment"
+            lines.append(f"| {project} | {why} | | |")
+        for env in part.get("environments") or []:
+            release = f"`{short_id(env['release_id'])}`" if env["release_id"] else "nothing deployed"
+            held = " **FROZEN**" if env["freeze"] or env["closed"] else ""
+            lines.append(f"| {project} | {_md_name(env)} | {release} | {env['ago'] or ''}{held} |")
+    return lines
+
+
+def _md_several(page: dict[str, Any]) -> str:
+    """Several projects: the summary, then each project's sections a heading level down."""
+    parts = page["projects"]
+    lines = [f"# Releases of {len(parts)} projects", "", f"Generated {page['generated']}.", ""]
+    lines += _md_summary(parts)
+    for part in parts:
+        lines += ["", f"## {_md(part['project']['name'])} (`{part['project']['id']}`)"]
+        if part.get("error"):
+            lines += ["", f"Could not be read: {_md(part['error'])}"]
+            continue
+        # Every line starting with # is one of our headings: user text only ever sits in table rows.
+        lines += [f"#{line}" if line.startswith("#") else line for line in _md_project(part)]
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(data: dict[str, Any]) -> str:
+    """The Markdown of one project (``gather``'s data), or of several (``several``'s)."""
+    if "projects" in data:
+        return _md_several(data)
     lines = [
         f"# {data['project']['name']} (`{data['project']['id']}`)",
         "",
         f"Generated {data['generated']}.",
+        *_md_project(data),
     ]
-    for part in (_md_environments, _md_grid, _md_pending, _md_timeline):
-        lines += ["", *part(data)]
     return "\n".join(lines) + "\n"
