@@ -317,7 +317,8 @@ def measure(
     then) and go on past ``until`` to now; ``known_before`` says whether what
     ran before its first entry is known (see :func:`changes`).
     """
-    failed = [bool(failure_reasons(deployments, i, settings)) for i in range(len(deployments))]
+    reasons = [failure_reasons(deployments, i, settings) for i in range(len(deployments))]
+    failed = [bool(why) for why in reasons]
     spans = periods(since, until, by)
     total = Measured()
     per_period = [(start, end, Measured()) for start, end in spans]
@@ -344,7 +345,7 @@ def measure(
             measured.lead += [c.from_publish for c in delivered if c.from_publish is not None]
             measured.commit_lead += [c.from_commit for c in delivered if c.from_commit is not None]
         if failed[index]:
-            why = failure_reasons(deployments, index, settings)
+            why = reasons[index]
             listed.append(
                 {
                     "release_id": deployed.release_id,

@@ -214,11 +214,10 @@ def _measured(ctx: Context, moment: float) -> list[dict[str, Any]] | str:
     without any declared, every environment the history holds.
     """
     from tracker.errors import TrackerError
-    from tracker.workflows.metrics import metrics
+    from tracker.workflows.metrics import default_environments, metrics
 
-    declared = ctx.project.environments
-    ids = list(declared) if declared else None
     try:
+        ids = default_environments(ctx, None, every=True)
         found = metrics(ctx, ids, since=moment - METRICS_DAYS * DAY, until=moment, by="week")
     except TrackerError as error:
         return str(error)

@@ -13,10 +13,10 @@ rules are :mod:`tracker.model.metrics`'s.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tracker.errors import InvalidInputError
+from tracker.model.clock import epoch
 from tracker.model.metrics import PERIODS, Deployed, EnvironmentMetrics, Settings, measure
 
 if TYPE_CHECKING:
@@ -36,12 +36,11 @@ def moment(text: str, now: float, what: str) -> float:
     if value[:1].isdigit() and value[-1:] in "smhd" and "-" not in value:
         return now - parse_duration(value, what)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return epoch(value)
     except ValueError:
         raise InvalidInputError(
             f"{what} '{text}' is neither a duration (30d, 12h) nor an ISO 8601 date (2026-11-01)"
         ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def default_environments(ctx: Context, environment_id: str | None, every: bool) -> list[str] | None:
